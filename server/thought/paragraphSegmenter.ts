@@ -1,0 +1,161 @@
+import type { Phase, ReflectionType, SegmentKind } from '../../protocol/thought';
+import { classifyReflection, REFLECTION_PHRASES } from './reflectionPhrases';
+
+/** A segment as the segmenter knows it: text and classification, before tokens and time. */
+export interface SegmentDraft {
+  phase: Phase;
+  kind: SegmentKind;
+  reflection: ReflectionType | null;
+  text: string;
+  /** Offset in the whole stream where the segment was closed (for token accounting). */
+  closedAt: number;
+}
+
+const FENCE_OPEN = /^ {0,3}(`{3,}|~{3,})/;
+const BLANK = /^\s*$/;
+
+/**
+ * Cuts the lines of one stream into segments: a paragraph (blank-line separated) is a segment;
+ * a paragraph holding only display math joins the segment before it; fenced code and display
+ * math are never cut, whatever blank lines they contain. Works on whole lines only, so the
+ * result does not depend on how the stream was chunked.
+ */
+export class ParagraphSegmenter {
+  private phase: Phase = 'thought';
+  /** Lines of the paragraph being read. */
+  private para: string[] = [];
+  /** The paragraph started with display math and may yet turn out to be math only. */
+  private paraMaybeMath = false;
+  /** Paragraphs of the segment that is complete so far but still open to trailing math. */
+  private open: string[] = [];
+  private fence: { char: string; len: number } | null = null;
+  private mathClose: '$$' | '\\]' | null = null;
+
+  constructor(
+    private readonly onSegment: (s: SegmentDraft) => void,
+    private readonly phrases = REFLECTION_PHRASES,
+  ) {}
+
+  get currentPhase(): Phase { return this.phase; }
+  get inFence(): boolean { return this.fence !== null; }
+
+  /** One whole line (without its newline); `at` is the stream offset where it starts. */
+  line(text: string, at: number): void {
+    if (this.fence) {
+      this.para.push(text);
+      const m = FENCE_OPEN.exec(text);
+      if (m && m[1][0] === this.fence.char && m[1].length >= this.fence.len && BLANK.test(text.slice(m[0].length))) {
+        this.fence = null;
+      }
+      return;
+    }
+    if (this.mathClose) {
+      this.para.push(text);
+      this.trackMath(text);
+      return;
+    }
+    if (BLANK.test(text)) {
+      this.endParagraph(at);
+      return;
+    }
+    if (this.para.length === 0) this.startParagraph(text, at);
+    this.para.push(text);
+    const fm = FENCE_OPEN.exec(text);
+    if (fm) this.fence = { char: fm[1][0], len: fm[1].length };
+    else this.trackMath(text);
+  }
+
+  /** A phase marker: everything open is closed, and what follows belongs to `next`. */
+  switchPhase(next: Phase, at: number): void {
+    this.closeAll(at);
+    this.phase = next;
+  }
+
+  /** End of stream: close what is open. */
+  finish(at: number): void {
+    this.closeAll(at);
+  }
+
+  /** The open segment's text as a reader would see it now (for live rendering). */
+  openText(partialLine: string): string {
+    const paras = this.open.slice();
+    const current = partialLine ? [...this.para, partialLine] : this.para;
+    if (current.length) paras.push(current.join('\n'));
+    return paras.join('\n\n');
+  }
+
+  private closeAll(at: number): void {
+    // An unterminated fence or math block must not swallow the next phase.
+    this.fence = null;
+    this.mathClose = null;
+    this.endParagraph(at);
+    this.closeOpen(at);
+  }
+
+  private startParagraph(first: string, at: number): void {
+    const t = first.trimStart();
+    this.paraMaybeMath = this.open.length > 0 && (t.startsWith('$$') || t.startsWith('\\['));
+    if (!this.paraMaybeMath) this.closeOpen(at);
+  }
+
+  private endParagraph(at: number): void {
+    if (this.para.length === 0) return;
+    const text = this.para.join('\n');
+    this.para = [];
+    if (this.paraMaybeMath && !isDisplayMathOnly(text)) this.closeOpen(at);
+    this.paraMaybeMath = false;
+    this.open.push(text);
+  }
+
+  private closeOpen(at: number): void {
+    if (this.open.length === 0) return;
+    const text = this.open.join('\n\n');
+    this.open = [];
+    const reflection = this.phase === 'thought' ? classifyReflection(text, this.phrases) : null;
+    this.onSegment({
+      phase: this.phase,
+      kind: reflection ? 'reflection' : 'step',
+      reflection,
+      text,
+      closedAt: at,
+    });
+  }
+
+  private trackMath(line: string): void {
+    // Walk the line's display-math delimiters to know whether a block is left open.
+    let i = 0;
+    for (;;) {
+      if (this.mathClose === null) {
+        const dollars = line.indexOf('$$', i);
+        const bracket = line.indexOf('\\[', i);
+        if (dollars < 0 && bracket < 0) return;
+        if (bracket < 0 || (dollars >= 0 && dollars < bracket)) { this.mathClose = '$$'; i = dollars + 2; }
+        else { this.mathClose = '\\]'; i = bracket + 2; }
+      } else {
+        const end = line.indexOf(this.mathClose, i);
+        if (end < 0) return;
+        i = end + 2;
+        this.mathClose = null;
+      }
+    }
+  }
+}
+
+/** True when a paragraph is nothing but `$$…$$` / `\[…\]` blocks and white space. */
+export function isDisplayMathOnly(text: string): boolean {
+  let i = 0;
+  let blocks = 0;
+  const n = text.length;
+  for (;;) {
+    while (i < n && /\s/.test(text[i])) i++;
+    if (i >= n) return blocks > 0;
+    let close: string;
+    if (text.startsWith('$$', i)) close = '$$';
+    else if (text.startsWith('\\[', i)) close = '\\]';
+    else return false;
+    const end = text.indexOf(close, i + 2);
+    if (end < 0) return false;
+    i = end + 2;
+    blocks++;
+  }
+}

@@ -1,0 +1,191 @@
+import type { Answer, Phase, ReflectionType, Segment, SegmentKind } from '../../protocol/thought';
+import { extractBoxed } from './boxed';
+import { ChunkLedger } from './chunkLedger';
+import { splitAtMarkers, visibleText } from './phaseMarkers';
+import { ParagraphSegmenter, type SegmentDraft } from './paragraphSegmenter';
+import { classifyReflection, REFLECTION_PHRASES } from './reflectionPhrases';
+
+/** One streamed delta: answer text, or thought text from a server's reasoning field. */
+export interface StreamPiece {
+  content?: string;
+  reasoning?: string;
+}
+
+/** The segment still being written, for live rendering. */
+export interface OpenSegment {
+  index: number;
+  phase: Phase;
+  kind: SegmentKind;
+  reflection: ReflectionType | null;
+  text: string;
+}
+
+export interface ParserOptions {
+  phrases?: typeof REFLECTION_PHRASES;
+}
+
+/**
+ * Turns a model's streamed output into segments and an answer, incrementally. Phases come from
+ * STILL-2 markers, `<think>` tags or the reasoning fields; lines are only interpreted once whole,
+ * so any chunking of the same stream gives the same segments. Cost per chunk does not grow with
+ * the length of the thought.
+ */
+export class ThoughtParser {
+  private readonly ledger = new ChunkLedger();
+  private readonly segmenter: ParagraphSegmenter;
+  private readonly closed: Segment[] = [];
+  private fresh: Segment[] = [];
+  private partial = '';
+  private offset = 0;
+  private lineStart = 0;
+  private nowMs = 0;
+  private field: 'content' | 'reasoning' | undefined;
+  /** Phase markers or a reasoning field were seen. */
+  private sawMarker = false;
+  private finished = false;
+
+  constructor(private readonly options: ParserOptions = {}) {
+    this.segmenter = new ParagraphSegmenter((d) => this.close(d), options.phrases ?? REFLECTION_PHRASES);
+  }
+
+  get phase(): Phase { return this.segmenter.currentPhase; }
+  get segments(): readonly Segment[] { return this.closed; }
+  /** Chunks received so far (the live token count). */
+  get chunks(): number { return this.ledger.received; }
+
+  /** Feeds one delta received at `atMs`; returns the segments it closed. */
+  push(piece: StreamPiece, atMs: number): Segment[] {
+    if (this.finished) throw new Error('ThoughtParser: push after finish');
+    this.nowMs = atMs;
+    if (piece.reasoning) this.feed(piece.reasoning, 'reasoning');
+    if (piece.content) this.feed(piece.content, 'content');
+    if (piece.reasoning || piece.content) this.ledger.record(this.offset, atMs);
+    return this.drain();
+  }
+
+  /** End of stream: closes what is open and extracts the answer. */
+  finish(atMs: number): { segments: Segment[]; answer: Answer } {
+    if (!this.finished) {
+      this.nowMs = atMs;
+      this.flushPartial();
+      this.segmenter.finish(Infinity);
+      // Chunks after the last segment closed (closing markers, trailing blank lines) count for it.
+      const rest = this.ledger.take(Infinity, atMs);
+      const last = this.closed[this.closed.length - 1];
+      if (last) { last.tokens += rest.tokens; last.ms += rest.ms; }
+      this.finished = true;
+    }
+    return { segments: this.drain(), answer: this.answer() };
+  }
+
+  /** The segment being written, with the unfinished line, or null between segments. */
+  openSegment(): OpenSegment | null {
+    const text = this.segmenter.openText(visibleText(this.partial));
+    if (!text.trim()) return null;
+    const reflection = this.phase === 'thought' ? classifyReflection(text, this.options.phrases) : null;
+    return {
+      index: this.closed.length,
+      phase: this.phase,
+      kind: reflection ? 'reflection' : 'step',
+      reflection,
+      text,
+    };
+  }
+
+  /** The answer from what has closed so far (complete after finish). */
+  answer(): Answer {
+    const solution = this.closed.filter((s) => s.phase === 'solution').map((s) => s.text).join('\n\n');
+    const boxed = extractBoxed(solution);
+    if (boxed.length > 0) return { text: solution, boxed };
+    // No boxed answer in a solution (or no solution at all): the thought's last box decides.
+    for (let i = this.closed.length - 1; i >= 0; i--) {
+      const inSegment = extractBoxed(this.closed[i].text);
+      if (inSegment.length > 0) return { text: solution || this.closed[i].text, boxed: [inSegment[inSegment.length - 1]] };
+    }
+    return { text: solution, boxed: [] };
+  }
+
+  private feed(text: string, field: 'content' | 'reasoning'): void {
+    if (field !== this.field) {
+      const previous = this.field;
+      this.field = field;
+      if (field === 'reasoning') this.sawMarker = true;
+      // A reasoning field carries the thought; content after it is the solution.
+      if (field === 'reasoning' && this.phase !== 'thought') this.switchPhase('thought');
+      else if (field === 'content' && previous === 'reasoning') this.switchPhase('solution');
+    }
+    let from = 0;
+    for (;;) {
+      const nl = text.indexOf('\n', from);
+      if (nl < 0) break;
+      const line = this.partial + text.slice(from, nl);
+      this.partial = '';
+      this.offset += nl - from + 1;
+      this.processLine(line);
+      this.lineStart = this.offset;
+      from = nl + 1;
+    }
+    if (from < text.length) {
+      this.partial += text.slice(from);
+      this.offset += text.length - from;
+    }
+  }
+
+  private switchPhase(next: Phase): void {
+    this.flushPartial();
+    this.segmenter.switchPhase(next, this.offset);
+  }
+
+  private flushPartial(): void {
+    if (!this.partial) return;
+    const line = this.partial;
+    this.partial = '';
+    this.processLine(line);
+    this.lineStart = this.offset;
+  }
+
+  private processLine(line: string): void {
+    // A marker inside fenced code is text the model is quoting, not a phase change.
+    const pieces = this.segmenter.inFence ? [{ text: line }] : splitAtMarkers(line);
+    if (pieces.length === 1 && 'text' in pieces[0]) {
+      this.segmenter.line(pieces[0].text, this.lineStart);
+      return;
+    }
+    let at = this.lineStart;
+    for (const p of pieces) {
+      if ('text' in p) {
+        if (p.text.trim()) this.segmenter.line(p.text, at);
+        at += p.text.length;
+      } else {
+        at += p.marker.length;
+        this.sawMarker = true;
+        this.segmenter.switchPhase(p.next, at);
+      }
+    }
+  }
+
+  private close(d: SegmentDraft): void {
+    const { tokens, ms } = this.ledger.take(d.closedAt, this.nowMs);
+    const segment: Segment = {
+      index: this.closed.length,
+      phase: d.phase,
+      kind: d.kind,
+      reflection: d.reflection,
+      text: d.text,
+      tokens,
+      ms,
+    };
+    this.closed.push(segment);
+    this.fresh.push(segment);
+  }
+
+  private drain(): Segment[] {
+    if (this.fresh.length === 0) return [];
+    const out = this.fresh;
+    this.fresh = [];
+    return out;
+  }
+
+  /** Whether the stream had phase markers (false: a plain model, all thought). */
+  get hadMarkers(): boolean { return this.sawMarker; }
+}

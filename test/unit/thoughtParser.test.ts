@@ -1,0 +1,187 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Segment } from '../../protocol/thought';
+import { ThoughtParser, type StreamPiece } from '../../server/thought/thoughtParser';
+
+const fixtures = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'transcripts');
+const triangle = readFileSync(join(fixtures, 'triangle.txt'), 'utf8');
+
+function parseInChunks(text: string, size: number, field: keyof StreamPiece = 'content') {
+  const p = new ThoughtParser();
+  const live: Segment[] = [];
+  let t = 0;
+  for (let i = 0; i < text.length; i += size) live.push(...p.push({ [field]: text.slice(i, i + size) }, t++));
+  const end = p.finish(t);
+  return { segments: [...live, ...end.segments], answer: end.answer, parser: p };
+}
+
+/** What must not depend on chunking: everything but tokens and ms. */
+function shape(segments: Segment[]) {
+  return segments.map(({ index, phase, kind, reflection, text }) => ({ index, phase, kind, reflection, text }));
+}
+
+test('a Virgo transcript splits into steps, reflections and a solution', () => {
+  const { segments, answer } = parseInChunks(triangle, 7);
+  const summary = segments.map((s) => `${s.phase}:${s.kind}:${s.reflection ?? '-'}`);
+  assert.deepEqual(summary, [
+    'thought:step:-', // The figure shows…
+    'thought:step:-', // By the Pythagorean theorem… + both display-math paragraphs
+    'thought:step:-', // So AB = √5
+    'thought:reflection:backtrack', // Wait, …
+    'thought:reflection:verify', // Let me double-check…
+    'thought:reflection:alternative', // Alternatively, … with \[…\]
+    'thought:step:-', // A quick script agrees:
+    'thought:step:-', // the fenced code, with the quoted marker inside
+    'thought:reflection:backtrack', // **Hmm**, …
+    'solution:step:-',
+    'solution:step:-',
+  ]);
+  assert.match(segments[1].text, /^By the Pythagorean theorem/);
+  assert.match(segments[1].text, /AB\^2 = 1 \+ 4 = 5\$\$$/, 'math-only paragraphs join the step before them');
+  assert.match(segments[5].text, /\\\]$/);
+  assert.match(segments[7].text, /^```python[\s\S]*<\|end_of_thought\|>[\s\S]*```$/, 'a marker in fenced code stays text');
+  assert.ok(segments.every((s) => !/<\|(begin|end)_of_(thought|solution)\|>/.test(s.text) || s.index === 7));
+  assert.deepEqual(answer.boxed, ['\\sqrt{5}']);
+  assert.match(answer.text, /^The legs are/);
+  assert.ok(segments.every((s, i) => s.index === i));
+});
+
+test('every chunk size from 1 character up gives identical segments', () => {
+  const reference = shape(parseInChunks(triangle, triangle.length).segments);
+  for (let size = 1; size <= triangle.length; size++) {
+    const { segments, answer } = parseInChunks(triangle, size);
+    assert.deepEqual(shape(segments), reference, `chunk size ${size}`);
+    assert.deepEqual(answer.boxed, ['\\sqrt{5}'], `chunk size ${size}`);
+  }
+});
+
+test('random chunk boundaries give identical segments, and tokens add up to the chunks', () => {
+  const reference = shape(parseInChunks(triangle, 5).segments);
+  let seed = 42;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  for (let run = 0; run < 200; run++) {
+    const p = new ThoughtParser();
+    const out: Segment[] = [];
+    let i = 0;
+    let chunks = 0;
+    while (i < triangle.length) {
+      const n = 1 + Math.floor(rand() * 12);
+      out.push(...p.push({ content: triangle.slice(i, i + n) }, i));
+      i += n;
+      chunks++;
+    }
+    out.push(...p.finish(i).segments);
+    assert.deepEqual(shape(out), reference, `run ${run}`);
+    assert.equal(out.reduce((a, s) => a + s.tokens, 0), chunks, 'every chunk is counted once');
+    assert.equal(p.chunks, chunks);
+  }
+});
+
+test('segment time is the time between the chunks that close consecutive segments', () => {
+  const p = new ThoughtParser();
+  p.push({ content: 'First step.\n\n' }, 1000);
+  p.push({ content: 'Second ' }, 1100);
+  const closed = p.push({ content: 'step.\n\n' }, 1500);
+  assert.equal(closed.length, 1);
+  p.push({ content: 'Third' }, 1700);
+  assert.equal(closed[0].text, 'First step.');
+  const { segments } = p.finish(2000);
+  assert.equal(segments[0].text, 'Second step.');
+  assert.equal(segments[0].tokens, 2);
+  assert.equal(segments[0].ms, 500);
+  assert.equal(segments[1].text, 'Third');
+});
+
+test('markers split across chunks switch phase exactly once', () => {
+  const text = 'thinking\n<|end_of_th' + 'ought|>\n<|begin_of_sol' + 'ution|>\nSo \\boxed{42}.';
+  for (let size = 1; size <= text.length; size++) {
+    const { segments, answer } = parseInChunks(text, size);
+    assert.deepEqual(shape(segments).map((s) => [s.phase, s.text]), [['thought', 'thinking'], ['solution', 'So \\boxed{42}.']]);
+    assert.deepEqual(answer.boxed, ['42']);
+  }
+});
+
+test('<think> tags mark the thought of R1-style models', () => {
+  const { segments, answer } = parseInChunks('<think>\nStep one.\n\nActually, no.\n</think>\n\nThe answer is \\boxed{7}.', 3);
+  assert.deepEqual(segments.map((s) => [s.phase, s.kind, s.reflection]), [
+    ['thought', 'step', null],
+    ['thought', 'reflection', 'backtrack'],
+    ['solution', 'step', null],
+  ]);
+  assert.deepEqual(answer.boxed, ['7']);
+});
+
+test('reasoning fields carry the thought and content the solution', () => {
+  for (const field of ['reasoning'] as const) {
+    const p = new ThoughtParser();
+    const thought = 'Look at the figure.\n\nWait, the angle is 30°.';
+    const segs: Segment[] = [];
+    for (let i = 0; i < thought.length; i += 4) segs.push(...p.push({ [field]: thought.slice(i, i + 4) }, i));
+    segs.push(...p.push({ content: 'The angle is ' }, 100));
+    segs.push(...p.push({ content: '$\\boxed{30^\\circ}$' }, 101));
+    const end = p.finish(102);
+    segs.push(...end.segments);
+    assert.deepEqual(segs.map((s) => [s.phase, s.kind, s.text]), [
+      ['thought', 'step', 'Look at the figure.'],
+      ['thought', 'reflection', 'Wait, the angle is 30°.'],
+      ['solution', 'step', 'The angle is $\\boxed{30^\\circ}$'],
+    ]);
+    assert.deepEqual(end.answer.boxed, ['30^\\circ']);
+    assert.equal(p.hadMarkers, true);
+  }
+});
+
+test('without markers the whole text is thought and the last box is the answer', () => {
+  const { segments, answer, parser } = parseInChunks('First try: \\boxed{3}.\n\nHmm, that is wrong.\n\nSo the answer is \\boxed{4}.', 5);
+  assert.ok(segments.every((s) => s.phase === 'thought'));
+  assert.deepEqual(answer.boxed, ['4']);
+  assert.equal(answer.text, 'So the answer is \\boxed{4}.');
+  assert.equal(parser.hadMarkers, false);
+});
+
+test('a solution without a box falls back to the thought\'s last box', () => {
+  const { answer } = parseInChunks('<|begin_of_thought|>\nSo \\boxed{12}.\n<|end_of_thought|>\n<|begin_of_solution|>\nTwelve.\n<|end_of_solution|>', 4);
+  assert.deepEqual(answer.boxed, ['12']);
+  assert.equal(answer.text, 'Twelve.');
+});
+
+test('a fenced code block with blank lines is one segment', () => {
+  const text = 'Code:\n\n```js\nconst a = 1;\n\n\nconst b = 2;\n```\n\nDone.';
+  const { segments } = parseInChunks(text, 2);
+  assert.deepEqual(segments.map((s) => s.text), ['Code:', '```js\nconst a = 1;\n\n\nconst b = 2;\n```', 'Done.']);
+});
+
+test('display math with blank lines inside is not split', () => {
+  const text = 'We get\n$$\na = 1\n\nb = 2\n$$\n\nNext.';
+  const { segments } = parseInChunks(text, 3);
+  assert.deepEqual(segments.map((s) => s.text), ['We get\n$$\na = 1\n\nb = 2\n$$', 'Next.']);
+});
+
+test('a math-only paragraph at the start of a phase is its own segment', () => {
+  const { segments } = parseInChunks('$$x = 1$$\n\nThen x is one.', 4);
+  assert.deepEqual(segments.map((s) => s.text), ['$$x = 1$$', 'Then x is one.']);
+});
+
+test('a paragraph that starts with math but has prose after it is a new step', () => {
+  const { segments } = parseInChunks('Setup.\n\n$$x = 1$$ is what we need, since the angle is right.\n\nEnd.', 4);
+  assert.deepEqual(segments.map((s) => s.text), ['Setup.', '$$x = 1$$ is what we need, since the angle is right.', 'End.']);
+});
+
+test('the open segment shows the unfinished line but hides a marker still arriving', () => {
+  const p = new ThoughtParser();
+  p.push({ content: '<|begin_of_thought|>\n\nWait, the figure ' }, 0);
+  assert.deepEqual(p.openSegment(), { index: 0, phase: 'thought', kind: 'reflection', reflection: 'backtrack', text: 'Wait, the figure ' });
+  p.push({ content: 'is rotated.<|end_of_' }, 1);
+  assert.equal(p.openSegment()?.text, 'Wait, the figure is rotated.');
+  p.push({ content: 'thought|>\n' }, 2);
+  assert.equal(p.openSegment(), null);
+  assert.equal(p.segments.length, 1);
+  assert.equal(p.phase, 'solution');
+});
+
+test('CRLF line ends and trailing spaces still split paragraphs', () => {
+  const { segments } = parseInChunks('One.\r\n  \r\nTwo.\r\n', 2);
+  assert.deepEqual(segments.map((s) => s.text.trimEnd()), ['One.', 'Two.']);
+});
