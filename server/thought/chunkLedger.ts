@@ -19,12 +19,11 @@ export class ChunkLedger {
     const first = this.head;
     while (this.head < this.ends.length && this.ends[this.head] <= offset) this.head++;
     const tokens = this.head - first;
-    if (this.head > 64 && this.head * 2 > this.ends.length) this.compact();
     if (tokens === 0) return { tokens: 0, ms: 0 };
     const lastTime = this.times[this.head - 1];
-    const firstTime = this.times[first];
-    const since = this.lastTakenTime ?? firstTime;
+    const since = this.lastTakenTime ?? this.times[first];
     this.lastTakenTime = lastTime;
+    if (this.head > 64 && this.head * 2 > this.ends.length) this.compact();
     return { tokens, ms: Math.max(0, Math.round(Math.min(lastTime, nowMs) - since)) };
   }
 

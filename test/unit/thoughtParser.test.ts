@@ -185,3 +185,16 @@ test('CRLF line ends and trailing spaces still split paragraphs', () => {
   const { segments } = parseInChunks('One.\r\n  \r\nTwo.\r\n', 2);
   assert.deepEqual(segments.map((s) => s.text.trimEnd()), ['One.', 'Two.']);
 });
+
+test('a long stream keeps tokens and times exact across the ledger\'s compaction', () => {
+  const p = new ThoughtParser();
+  const out: Segment[] = [];
+  let t = 0;
+  for (let para = 0; para < 300; para++) {
+    for (const word of ['Step ', String(para), ' holds ', 'a few ', 'words.', '\n\n']) out.push(...p.push({ content: word }, (t += 10)));
+  }
+  out.push(...p.finish(t).segments);
+  assert.equal(out.length, 300);
+  assert.ok(out.every((s) => Number.isFinite(s.ms) && s.tokens === 6), 'six chunks a paragraph, finite times');
+  assert.equal(out.reduce((a, s) => a + s.ms, 0), t - 10 - 0, 'segment times add up to the stream\'s duration');
+});
