@@ -1,7 +1,7 @@
 // The one build script: bundles each runtime with esbuild into dist/.
 // `node scripts/build.mjs [--watch] [--minify]`
 import * as esbuild from 'esbuild';
-import { chmodSync } from 'node:fs';
+import { chmodSync, readdirSync } from 'node:fs';
 
 const watch = process.argv.includes('--watch');
 const minify = process.argv.includes('--minify');
@@ -17,6 +17,7 @@ const builds = [
       virgo: 'server/cli/virgo.ts',
       'cli/prepare': 'server/cli/prepareCommand.ts',
       'cli/reason': 'server/cli/reasonCommand.ts',
+      'cli/replay': 'server/cli/replayCommand.ts',
     },
     outdir: 'dist',
     platform: 'node',
@@ -24,6 +25,31 @@ const builds = [
     target: 'node20',
     bundle: true,
     external: nodeExternal,
+  },
+  {
+    // The extension host side.
+    entryPoints: { extension: 'extension/extension.ts' },
+    outdir: 'dist',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    bundle: true,
+    external: nodeExternal,
+  },
+  {
+    // Integration tests, run inside the extension host by test/integration/runInHost.mjs;
+    // mocha stays external and resolves from the repo's node_modules.
+    entryPoints: Object.fromEntries(
+      readdirSync('test/integration')
+        .filter((f) => f.endsWith('.ts'))
+        .map((f) => [`test/integration/${f.slice(0, -3)}`, `test/integration/${f}`]),
+    ),
+    outdir: 'dist',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    bundle: true,
+    external: [...nodeExternal, 'mocha'],
   },
 ];
 

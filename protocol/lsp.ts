@@ -1,0 +1,40 @@
+import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
+import type { BackendSettings } from './settings';
+import type { PreparedImageInfo, ReasonEvent } from './thought';
+import type { OpenSegmentView } from './webviewMessages';
+
+/** Where an image comes from: a file the server can read, or bytes pasted into the panel. */
+export type ImageSource = { path: string } | { name: string; dataBase64: string };
+
+export interface PrepareImageParams { source: ImageSource; maxPixels?: number }
+export interface PrepareImageResult {
+  /** Handle for `reason`: the prepared bytes stay in the server. */
+  imageId: string;
+  name: string;
+  info: PreparedImageInfo;
+  thumbnailBase64: string;
+}
+
+export interface ReasonParams {
+  sessionId: string;
+  imageId: string;
+  question: string;
+  settings: BackendSettings;
+  /** From SecretStorage; never logged. */
+  apiKey?: string;
+}
+export interface ReasonResult { reason: ReasonEvent & { type: 'end' } }
+
+export type SessionUpdate =
+  | { sessionId: string; kind: 'event'; event: ReasonEvent }
+  | { sessionId: string; kind: 'progress'; open: OpenSegmentView | null; chunks: number }
+  | { sessionId: string; kind: 'retrying'; attempt: number; delayMs: number; reason: string };
+
+/** extension → server: check and size an image (refusals come back as errors with the message to show). */
+export const prepareImage = new RequestType<PrepareImageParams, PrepareImageResult, void>('virgo/prepareImage');
+/** extension → server: run one reasoning session; resolves when it ends (updates stream as notifications). */
+export const reason = new RequestType<ReasonParams, ReasonResult, void>('virgo/reason');
+/** extension → server: stop a session (closes the backend request). */
+export const cancelSession = new NotificationType<{ sessionId: string }>('virgo/cancelSession');
+/** server → extension: a session's events and live progress. */
+export const sessionUpdate = new NotificationType<SessionUpdate>('virgo/sessionUpdate');

@@ -1,0 +1,105 @@
+import type { ReasonEvent } from '../../protocol/thought';
+import { ImageError, prepareImage, type PreparedImage } from '../image/imagePrep';
+import { runReasoning } from '../reasoning/reasonSession';
+import { EXIT, floatOption, intOption, parseCommandLine, printJson, UsageError } from './cliArgs';
+import { ThoughtPrinter } from './thoughtPrinter';
+
+export const DEFAULT_BACKEND_URL = 'http://127.0.0.1:8000/v1';
+
+const USAGE = `Usage: virgo reason IMAGE [options]
+
+Sends IMAGE and a question to a Virgo backend (OpenAI-compatible: vLLM, SGLang, Ollama) and
+prints the long thought as it streams: numbered steps, reflections marked, the answer last.
+  -q, --question TEXT    the question (default: solve / describe what the figure asks)
+  --backend URL          base URL (default $VIRGO_BACKEND_URL, else ${DEFAULT_BACKEND_URL})
+  --model ID             model id (default: the first one the backend lists at /models)
+  --max-tokens N         generation budget (default 8192, Virgo's evaluation setting)
+  --temperature T        sampling temperature (default 0, Virgo's evaluation setting)
+  --max-pixels N         image pixel budget (default 12845056)
+  --idle-timeout MS      abort when no byte arrives for MS milliseconds (default 120000)
+  --json                 one JSON event a line: start, segment…, answer, end
+The API key, if the backend needs one, is read from $VIRGO_API_KEY.
+Exit codes: 0 done, 2 bad input (nothing sent), 3 backend failure, 130 cancelled (Ctrl-C).`;
+
+export async function run(argv: string[]): Promise<number> {
+  const json = argv.includes('--json');
+  const fail = (message: string) => {
+    process.stderr.write(`virgo: ${message}\n`);
+    if (json) printJson({ type: 'end', reason: 'error', usage: null, error: message } satisfies ReasonEvent);
+    return EXIT.badInput;
+  };
+  let image: PreparedImage;
+  let args: ReturnType<typeof parse>;
+  try {
+    args = parse(argv);
+    if (args.help) { process.stdout.write(USAGE + '\n'); return EXIT.ok; }
+    // The image is checked completely before any byte goes to the network.
+    image = await prepareImage(args.file, { maxPixels: args.maxPixels });
+  } catch (e) {
+    if (e instanceof ImageError || e instanceof UsageError) return fail(e.message);
+    throw e;
+  }
+
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(EXIT.cancelled);
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const printer = json ? undefined : new ThoughtPrinter(process.stdout, process.stderr);
+  try {
+    const outcome = await runReasoning(
+      {
+        image, question: args.question, model: args.model,
+        max_tokens: args.maxTokens, temperature: args.temperature,
+      },
+      {
+        baseUrl: args.backend,
+        apiKey: process.env.VIRGO_API_KEY || undefined,
+        idleTimeoutMs: args.idleTimeout,
+        signal: controller.signal,
+      },
+      {
+        onEvent: (e) => (json ? printJson(e) : printer!.event(e)),
+        onProgress: (_open, chunks) => printer?.progress(chunks),
+        onRetry: (attempt, delayMs, reason) =>
+          process.stderr.write(`virgo: ${reason}; retry ${attempt} in ${(delayMs / 1000).toFixed(1)} s\n`),
+      },
+    );
+    if (outcome.reason === 'error') return EXIT.backend;
+    if (outcome.reason === 'cancelled') return EXIT.cancelled;
+    return EXIT.ok;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+function parse(argv: string[]) {
+  const { values, positionals } = parseCommandLine(argv, {
+    question: { type: 'string', short: 'q' },
+    backend: { type: 'string' },
+    model: { type: 'string' },
+    'max-tokens': { type: 'string' },
+    temperature: { type: 'string' },
+    'max-pixels': { type: 'string' },
+    'idle-timeout': { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  }, USAGE);
+  if (!values.help && positionals.length !== 1) throw new UsageError(`virgo reason takes one IMAGE.\n\n${USAGE}`);
+  const backend = values.backend ?? (process.env.VIRGO_BACKEND_URL || DEFAULT_BACKEND_URL);
+  if (!/^https?:\/\//i.test(backend)) {
+    throw new UsageError(`--backend must be an http(s) URL such as ${DEFAULT_BACKEND_URL}, got "${backend}".`);
+  }
+  return {
+    help: values.help ?? false,
+    file: positionals[0],
+    question: values.question,
+    backend,
+    model: values.model,
+    maxTokens: intOption(values['max-tokens'], 'max-tokens'),
+    temperature: floatOption(values.temperature, 'temperature'),
+    maxPixels: intOption(values['max-pixels'], 'max-pixels'),
+    idleTimeout: intOption(values['idle-timeout'], 'idle-timeout'),
+  };
+}

@@ -1,0 +1,94 @@
+import type { EndReason, ReasonEvent, Usage } from '../../protocol/thought';
+import { BackendError, isCancelled } from '../backend/backendErrors';
+import { resolveModel, streamChat, type BackendOptions } from '../backend/backendClient';
+import { buildChatRequest, type SamplingOptions } from '../backend/requestBuilder';
+import type { PreparedImage } from '../image/imagePrep';
+import { ThoughtParser, type OpenSegment } from '../thought/thoughtParser';
+
+export interface ReasonRequest extends SamplingOptions {
+  image: PreparedImage;
+  question?: string;
+  model?: string;
+  promptPrefix?: string;
+  systemPrompt?: string;
+  extraBody?: Record<string, unknown>;
+}
+
+export interface ReasonHooks {
+  /** Every event of the session, in order (the CLI's `--json` lines). */
+  onEvent(event: ReasonEvent): void;
+  /** After each streamed chunk: the segment being written (for live rendering), and counters. */
+  onProgress?(open: OpenSegment | null, chunks: number): void;
+  /** A retry before the first byte (429, connection refused). */
+  onRetry?(attempt: number, delayMs: number, reason: string): void;
+  now?(): number;
+}
+
+export interface ReasonOutcome {
+  reason: EndReason;
+  usage: Usage | null;
+  error?: BackendError;
+  parser: ThoughtParser;
+}
+
+/**
+ * One reasoning session over a prepared image: resolve the model, stream the answer, and emit
+ * start → segment… → answer → end. Whatever closed before a failure is still emitted; the
+ * session never throws for backend failures, it ends with reason 'error' or 'cancelled'.
+ */
+export async function runReasoning(
+  request: ReasonRequest,
+  backend: BackendOptions,
+  hooks: ReasonHooks,
+): Promise<ReasonOutcome> {
+  const now = hooks.now ?? (() => performance.now());
+  const parser = new ThoughtParser();
+  const emitSegments = (segments: ReturnType<ThoughtParser['push']>) => {
+    for (const s of segments) hooks.onEvent({ type: 'segment', ...s });
+  };
+  const options: BackendOptions = { ...backend, onRetry: hooks.onRetry ?? backend.onRetry };
+  let usage: Usage | null = null;
+  let finishReason: string | undefined;
+  try {
+    const model = await resolveModel(options, request.model);
+    const { image } = request;
+    hooks.onEvent({
+      type: 'start', model, file: image.file,
+      width: image.width, height: image.height, sentWidth: image.sentWidth, sentHeight: image.sentHeight,
+      imageTokens: image.imageTokens, mime: image.mime, bytes: image.bytes,
+    });
+    const body = buildChatRequest({
+      model,
+      imageDataUrl: image.dataUrl(),
+      question: request.question ?? '',
+      promptPrefix: request.promptPrefix,
+      systemPrompt: request.systemPrompt,
+      temperature: request.temperature,
+      top_k: request.top_k,
+      top_p: request.top_p,
+      repetition_penalty: request.repetition_penalty,
+      max_tokens: request.max_tokens,
+      extraBody: request.extraBody,
+    });
+    for await (const chunk of streamChat(options, body)) {
+      if (chunk.usage) usage = chunk.usage;
+      if (chunk.finishReason) finishReason = chunk.finishReason;
+      if (chunk.content || chunk.reasoning) {
+        emitSegments(parser.push(chunk, now()));
+        hooks.onProgress?.(parser.openSegment(), parser.chunks);
+      }
+    }
+  } catch (e) {
+    const error = e instanceof BackendError ? e : new BackendError('protocol', String((e as Error)?.message ?? e));
+    emitSegments(parser.finish(now()).segments);
+    const reason: EndReason = isCancelled(e) ? 'cancelled' : 'error';
+    hooks.onEvent(reason === 'cancelled' ? { type: 'end', reason, usage } : { type: 'end', reason, usage, error: error.message });
+    return { reason, usage, error, parser };
+  }
+  const { segments, answer } = parser.finish(now());
+  emitSegments(segments);
+  hooks.onEvent({ type: 'answer', ...answer });
+  const reason: EndReason = finishReason === 'length' ? 'length' : 'stop';
+  hooks.onEvent({ type: 'end', reason, usage });
+  return { reason, usage, parser };
+}
