@@ -1,11 +1,56 @@
-// Extension entry point: wires commands and nothing else.
+// Extension entry point: wires commands, the status bar and the lazily started language server.
 import * as vscode from 'vscode';
+import { affectsVirgo, ApiKeyStore } from './config';
+import { chooseImage } from './imageSources';
+import { QuestionHistory } from './questionHistory';
+import { ReasoningPanel, type PanelDeps } from './reasoningPanel';
+import { BackendStatus } from './statusBar';
+import { VirgoServer } from './virgoServer';
 
 export function activate(context: vscode.ExtensionContext): void {
+  const log = vscode.window.createOutputChannel('Virgo', { log: true });
+  const server = new VirgoServer(context, log);
+  const apiKeys = new ApiKeyStore(context.secrets);
+  const status = new BackendStatus(server, apiKeys, log);
+  const deps: PanelDeps = {
+    extensionUri: context.extensionUri,
+    server,
+    apiKeys,
+    questions: new QuestionHistory(context.globalState),
+    log,
+    onBackendUsed: () => void status.check(),
+  };
   context.subscriptions.push(
-    vscode.commands.registerCommand('virgo.reasonAboutImage', () => {
-      void vscode.window.showInformationMessage('Virgo: coming soon');
+    log, server, status,
+    vscode.commands.registerCommand('virgo.reasonAboutImage', async (uri?: unknown, options?: { question?: string }) => {
+      const image = await chooseImage(uri);
+      if (!image) return;
+      if (image.scheme !== 'file') {
+        void vscode.window.showErrorMessage(`Virgo: ${image.toString(true)} is not a local file. Save the image to disk first, or paste it into the Virgo panel.`);
+        return;
+      }
+      const panel = ReasoningPanel.forNewImage(deps);
+      await panel.showImage({ path: image.fsPath });
+      status.show();
+      if (options?.question !== undefined) await panel.ask(options.question);
     }),
+    vscode.commands.registerCommand('virgo.setApiKey', async () => {
+      await apiKeys.prompt();
+      status.reset();
+    }),
+    vscode.commands.registerCommand('virgo.checkBackend', async () => {
+      const health = await status.check();
+      if (health.state === 'ok') void vscode.window.showInformationMessage(`Virgo: the backend answers; it serves ${health.models.join(', ') || 'no models'}.`);
+      else if (health.state === 'down') {
+        const choice = await vscode.window.showErrorMessage(`Virgo: ${health.error}`, 'Open Settings', 'Set API Key');
+        if (choice === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'virgo.');
+        if (choice === 'Set API Key') await vscode.commands.executeCommand('virgo.setApiKey');
+      }
+    }),
+    vscode.commands.registerCommand('virgo.showLog', () => log.show()),
+    vscode.commands.registerCommand('virgo.stop', () => Promise.all(ReasoningPanel.panels().map((p) => p.stop()))),
+    vscode.workspace.onDidChangeConfiguration((e) => { if (affectsVirgo(e)) status.reset(); }),
+    { dispose: () => ReasoningPanel.panels().forEach((p) => p.dispose()) },
   );
 }
 

@@ -1,6 +1,6 @@
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
 import type { BackendSettings } from './settings';
-import type { PreparedImageInfo, ReasonEvent } from './thought';
+import type { EndReason, PreparedImageInfo, ReasonEvent } from './thought';
 import type { OpenSegmentView } from './webviewMessages';
 
 /** Where an image comes from: a file the server can read, or bytes pasted into the panel. */
@@ -12,8 +12,11 @@ export interface PrepareImageResult {
   imageId: string;
   name: string;
   info: PreparedImageInfo;
+  /** A small PNG for the panel, base64. */
   thumbnailBase64: string;
 }
+/** ResponseError code of a refused image; the message is the one to show. */
+export const IMAGE_REFUSED = -32001;
 
 export interface ReasonParams {
   sessionId: string;
@@ -23,17 +26,28 @@ export interface ReasonParams {
   /** From SecretStorage; never logged. */
   apiKey?: string;
 }
-export interface ReasonResult { reason: ReasonEvent & { type: 'end' } }
+export interface ReasonResult {
+  reason: EndReason;
+  error?: string;
+  /** The backend error's kind ('http', 'connection', 'idle', …) and HTTP status, to offer the right fix. */
+  errorKind?: string;
+  status?: number;
+}
+
+export type CheckBackendParams = BackendSettings & { apiKey?: string };
+export interface CheckBackendResult { ok: boolean; models: string[]; error?: string }
 
 export type SessionUpdate =
   | { sessionId: string; kind: 'event'; event: ReasonEvent }
   | { sessionId: string; kind: 'progress'; open: OpenSegmentView | null; chunks: number }
   | { sessionId: string; kind: 'retrying'; attempt: number; delayMs: number; reason: string };
 
-/** extension → server: check and size an image (refusals come back as errors with the message to show). */
+/** extension → server: check and size an image (a refusal is an IMAGE_REFUSED error with the message to show). */
 export const prepareImage = new RequestType<PrepareImageParams, PrepareImageResult, void>('virgo/prepareImage');
 /** extension → server: run one reasoning session; resolves when it ends (updates stream as notifications). */
 export const reason = new RequestType<ReasonParams, ReasonResult, void>('virgo/reason');
+/** extension → server: is the backend reachable, and which models does it serve? */
+export const checkBackend = new RequestType<CheckBackendParams, CheckBackendResult, void>('virgo/checkBackend');
 /** extension → server: stop a session (closes the backend request). */
 export const cancelSession = new NotificationType<{ sessionId: string }>('virgo/cancelSession');
 /** server → extension: a session's events and live progress. */

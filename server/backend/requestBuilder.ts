@@ -6,6 +6,10 @@
 export const VIRGO_PROMPT_PREFIX =
   'Please first think deeply about the question, and then put the final answer in \\boxed{}.';
 
+/** What an empty question asks: the figure usually states the problem itself. */
+export const DEFAULT_QUESTION =
+  'Solve the problem shown in the image. If it poses no problem, describe what the figure shows.';
+
 /** Qwen2-VL's chat template inserts this same text when no system message is sent. */
 export const DEFAULT_SYSTEM_PROMPT = 'You are a helpful assistant.';
 

@@ -1,7 +1,7 @@
 import type { EndReason, ReasonEvent, Usage } from '../../protocol/thought';
 import { BackendError, isCancelled } from '../backend/backendErrors';
 import { resolveModel, streamChat, type BackendOptions } from '../backend/backendClient';
-import { buildChatRequest, type SamplingOptions } from '../backend/requestBuilder';
+import { buildChatRequest, DEFAULT_QUESTION, type SamplingOptions } from '../backend/requestBuilder';
 import type { PreparedImage } from '../image/imagePrep';
 import { ThoughtParser, type OpenSegment } from '../thought/thoughtParser';
 
@@ -60,7 +60,7 @@ export async function runReasoning(
     const body = buildChatRequest({
       model,
       imageDataUrl: image.dataUrl(),
-      question: request.question ?? '',
+      question: request.question?.trim() || DEFAULT_QUESTION,
       promptPrefix: request.promptPrefix,
       systemPrompt: request.systemPrompt,
       temperature: request.temperature,

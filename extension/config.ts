@@ -1,0 +1,49 @@
+import * as vscode from 'vscode';
+import type { BackendSettings } from '../protocol/settings';
+
+/** The `virgo.*` settings, typed; defaults live in package.json's contributes.configuration. */
+export function readSettings(): BackendSettings {
+  const c = vscode.workspace.getConfiguration('virgo');
+  return {
+    backendUrl: c.get<string>('backendUrl', 'http://127.0.0.1:8000/v1').trim(),
+    model: c.get<string>('model', '').trim(),
+    maxTokens: c.get<number>('maxTokens', 8192),
+    temperature: c.get<number>('temperature', 0),
+    maxPixels: c.get<number>('maxPixels', 12845056),
+    promptPrefix: c.get<string>('promptPrefix', 'Please first think deeply about the question, and then put the final answer in \\boxed{}.'),
+    idleTimeoutMs: c.get<number>('idleTimeoutMs', 120000),
+  };
+}
+
+export function affectsVirgo(e: vscode.ConfigurationChangeEvent): boolean {
+  return e.affectsConfiguration('virgo');
+}
+
+const API_KEY_SECRET = 'virgo.apiKey';
+
+/** The backend API key: only ever in SecretStorage, never in settings or logs. */
+export class ApiKeyStore {
+  constructor(private readonly secrets: vscode.SecretStorage) {}
+
+  get(): Thenable<string | undefined> {
+    return this.secrets.get(API_KEY_SECRET);
+  }
+
+  /** "Virgo: Set API Key": asks for the key; an empty answer removes it. */
+  async prompt(): Promise<void> {
+    const value = await vscode.window.showInputBox({
+      title: 'Virgo: Set API Key',
+      prompt: 'The API key of your Virgo backend (sent as a Bearer token; stored in VS Code\'s secret storage). Leave empty to remove it.',
+      password: true,
+      ignoreFocusOut: true,
+    });
+    if (value === undefined) return;
+    if (value.trim()) {
+      await this.secrets.store(API_KEY_SECRET, value.trim());
+      void vscode.window.showInformationMessage('Virgo: API key saved in secret storage.');
+    } else {
+      await this.secrets.delete(API_KEY_SECRET);
+      void vscode.window.showInformationMessage('Virgo: API key removed.');
+    }
+  }
+}

@@ -1,0 +1,206 @@
+import { randomUUID } from 'node:crypto';
+import * as vscode from 'vscode';
+import type * as lsp from '../protocol/lsp';
+import type { ReasonEvent, Usage } from '../protocol/thought';
+import type { ErrorAction, HostToWebview, WebviewToHost } from '../protocol/webviewMessages';
+import { readSettings, type ApiKeyStore } from './config';
+import { panelHtml } from './panelHtml';
+import type { QuestionHistory } from './questionHistory';
+import type { VirgoServer } from './virgoServer';
+
+export interface PanelDeps {
+  extensionUri: vscode.Uri;
+  server: VirgoServer;
+  apiKeys: ApiKeyStore;
+  questions: QuestionHistory;
+  log: vscode.LogOutputChannel;
+  /** Called when a session starts, so the status bar can check the backend. */
+  onBackendUsed(): void;
+}
+
+/**
+ * One reasoning panel: an image, the question asked about it, and the live thought. Each panel
+ * runs its own sessions, so several can stream at once without seeing each other's updates.
+ */
+export class ReasoningPanel implements vscode.Disposable {
+  static readonly viewType = 'virgo.reasoning';
+  private static readonly all = new Set<ReasoningPanel>();
+
+  private readonly panel: vscode.WebviewPanel;
+  private readonly disposables: vscode.Disposable[] = [];
+  private ready = false;
+  private readonly queue: HostToWebview[] = [];
+  private image: lsp.PrepareImageResult | undefined;
+  private sessionId: string | undefined;
+  private lastQuestion = '';
+
+  /** A panel that is not streaming (to reuse), or a new one. */
+  static forNewImage(deps: PanelDeps): ReasoningPanel {
+    for (const p of ReasoningPanel.all) if (!p.running) { p.panel.reveal(undefined, false); return p; }
+    return new ReasoningPanel(deps);
+  }
+
+  /** Every open panel (tests and commands that act on the active one). */
+  static panels(): readonly ReasoningPanel[] { return [...ReasoningPanel.all]; }
+
+  private constructor(private readonly deps: PanelDeps) {
+    this.panel = vscode.window.createWebviewPanel(
+      ReasoningPanel.viewType, 'Virgo',
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false },
+      {
+        enableScripts: true,
+        retainContextWhenHidden: true,
+        localResourceRoots: [vscode.Uri.joinPath(deps.extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(deps.extensionUri, 'media')],
+      },
+    );
+    this.panel.iconPath = vscode.Uri.joinPath(deps.extensionUri, 'media', 'virgo.svg');
+    this.panel.webview.html = panelHtml(this.panel.webview, deps.extensionUri);
+    this.disposables.push(
+      this.panel.webview.onDidReceiveMessage((m: WebviewToHost) => void this.onMessage(m).catch((e) => this.deps.log.error(String(e)))),
+      this.panel.onDidDispose(() => this.dispose()),
+    );
+    ReasoningPanel.all.add(this);
+  }
+
+  get running(): boolean { return this.sessionId !== undefined; }
+
+  /** Prepares an image (file or pasted bytes) and shows it, ready for a question. */
+  async showImage(source: lsp.ImageSource): Promise<void> {
+    const settings = readSettings();
+    try {
+      this.image = await this.deps.server.prepareImage({ source, maxPixels: settings.maxPixels });
+    } catch (e) {
+      const message = (e as Error).message;
+      this.deps.log.warn(`image refused: ${message}`);
+      this.post({ type: 'imageError', message });
+      if (!this.image) this.panel.title = 'Virgo';
+      void vscode.window.showErrorMessage(`Virgo: ${message}`);
+      return;
+    }
+    const { name, info, thumbnailBase64 } = this.image;
+    this.panel.title = `Virgo: ${name}`;
+    this.post({
+      type: 'compose',
+      image: { name, info, thumbnailBase64 },
+      recentQuestions: this.deps.questions.recent(),
+      backendLabel: backendLabel(settings.backendUrl, settings.model),
+    });
+  }
+
+  /** Asks the current image a question (from the panel, or a command with the question given). */
+  async ask(question: string): Promise<void> {
+    if (!this.image || this.running) return;
+    this.lastQuestion = question;
+    if (question.trim()) await this.deps.questions.remember(question.trim());
+    const sessionId = randomUUID();
+    this.sessionId = sessionId;
+    this.deps.onBackendUsed();
+    this.post({ type: 'sessionStarted', question, startedAt: Date.now() });
+    let end: Extract<ReasonEvent, { type: 'end' }> | undefined;
+    let result: lsp.ReasonResult;
+    try {
+      result = await this.deps.server.reason(
+        { sessionId, imageId: this.image.imageId, question, settings: readSettings(), apiKey: await this.deps.apiKeys.get() },
+        (u) => {
+          if (u.kind === 'progress') this.post({ type: 'progress', open: u.open, chunks: u.chunks });
+          else if (u.kind === 'retrying') this.post({ type: 'retrying', attempt: u.attempt, delayMs: u.delayMs, reason: u.reason });
+          else if (u.event.type === 'end') end = u.event; // posted below, with what to do about an error
+          else this.forward(u.event);
+        },
+      );
+    } catch (e) {
+      result = { reason: 'error', error: `The Virgo language server failed: ${(e as Error).message}`, errorKind: 'server' };
+    } finally {
+      this.sessionId = undefined;
+    }
+    const usage: Usage | null = end?.usage ?? null;
+    if (result.reason === 'error') {
+      this.deps.log.error(`session ended with an error: ${result.error}`);
+      this.post({ type: 'end', reason: 'error', usage, error: result.error, actions: actionsFor(result) });
+    } else {
+      this.deps.log.info(`session ended: ${result.reason}${usage ? `, ${usage.completion_tokens} tokens` : ''}`);
+      this.post({ type: 'end', reason: result.reason, usage });
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.sessionId) await this.deps.server.cancel(this.sessionId);
+  }
+
+  private forward(e: Exclude<ReasonEvent, { type: 'end' }>): void {
+    if (e.type === 'start') this.post({ type: 'start', event: e });
+    else if (e.type === 'answer') this.post({ type: 'answer', answer: { text: e.text, boxed: e.boxed } });
+    else {
+      const { type: _type, ...segment } = e;
+      this.post({ type: 'segments', segments: [segment] });
+    }
+  }
+
+  private async onMessage(m: WebviewToHost): Promise<void> {
+    switch (m.type) {
+      case 'ready':
+        this.ready = true;
+        for (const q of this.queue.splice(0)) void this.panel.webview.postMessage(q);
+        return;
+      case 'ask': return this.ask(m.question);
+      case 'stop': return this.stop();
+      case 'retry': return this.ask(this.lastQuestion);
+      case 'copy':
+        await vscode.env.clipboard.writeText(m.text);
+        void vscode.window.setStatusBarMessage(m.what === 'answer' ? 'Virgo: answer copied' : 'Virgo: thought copied as Markdown', 3000);
+        return;
+      case 'pasteImage': return this.showImage({ name: m.name, dataBase64: m.dataBase64 });
+      case 'action': return this.runAction(m.action);
+      case 'openLink': return openLinkWithConsent(m.href);
+    }
+  }
+
+  private async runAction(action: ErrorAction): Promise<void> {
+    switch (action) {
+      case 'openSettings': await vscode.commands.executeCommand('workbench.action.openSettings', 'virgo.'); return;
+      case 'setApiKey': await vscode.commands.executeCommand('virgo.setApiKey'); return;
+      case 'checkBackend': await vscode.commands.executeCommand('virgo.checkBackend'); return;
+      case 'showLog': this.deps.log.show(); return;
+      case 'retry': await this.ask(this.lastQuestion); return;
+    }
+  }
+
+  private post(message: HostToWebview): void {
+    if (this.ready) void this.panel.webview.postMessage(message);
+    else this.queue.push(message);
+  }
+
+  dispose(): void {
+    if (!ReasoningPanel.all.delete(this)) return;
+    void this.stop();
+    this.panel.dispose();
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}
+
+/** What the user can do about an error, by its kind. */
+export function actionsFor(r: lsp.ReasonResult): ErrorAction[] {
+  if (r.status === 401 || r.status === 403) return ['setApiKey', 'openSettings', 'retry'];
+  if (r.status === 404) return ['openSettings', 'checkBackend'];
+  if (r.errorKind === 'connection' || r.errorKind === 'timeout') return ['checkBackend', 'openSettings', 'retry'];
+  if (r.errorKind === 'idle') return ['retry', 'openSettings'];
+  return ['retry', 'showLog'];
+}
+
+export function backendLabel(url: string, model: string): string {
+  let host = url;
+  try { host = new URL(url).host; } catch { /* shown as typed */ }
+  return model ? `${model} @ ${host}` : host;
+}
+
+/** Links in model output: only http(s), and only after the user says yes. */
+async function openLinkWithConsent(href: string): Promise<void> {
+  let uri: vscode.Uri;
+  try { uri = vscode.Uri.parse(href, true); } catch { return; }
+  if (uri.scheme !== 'http' && uri.scheme !== 'https') return;
+  const open = 'Open Link';
+  const choice = await vscode.window.showWarningMessage(
+    `The model's answer links to ${uri.toString(true)}. Open it in your browser?`, { modal: true }, open,
+  );
+  if (choice === open) await vscode.env.openExternal(uri);
+}
