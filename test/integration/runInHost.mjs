@@ -18,20 +18,26 @@
 //   VIRGO_CHROMIUM          browser binary (default /usr/bin/chromium)
 //   VIRGO_TEST_VERBOSE=1    also echo code-server's own output (always in test-results/code-server.log)
 // Outputs (git-ignored): test-results/integration.json, screenshots/, code-server.log, host-logs/.
-import { spawn } from 'node:child_process';
+// Starting code-server and building the workbench URL: scripts/codeServer.mjs (shared with `npm start`).
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import {
+  codeServerHostDir,
+  createHostDirs,
+  freePort,
+  isCodeServerInstalled,
+  removeHostDirs,
+  repoRoot,
+  startCodeServer,
+  tail,
+  workbenchUrl,
+  writeSettings,
+} from '../../scripts/codeServer.mjs';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const hostDir =
-  process.env.VIRGO_TEST_HOST_DIR ?? path.join(os.homedir(), '.cache/virgo-vscode/code-server-4.100.3');
-const codeServerEntry = path.join(hostDir, 'node_modules/code-server/out/node/entry.js');
+const hostDir = codeServerHostDir();
 const workspace = path.resolve(repoRoot, process.env.VIRGO_TEST_WORKSPACE ?? 'test/fixtures/workspace');
 const testsEntry = path.join(repoRoot, 'dist/test/integration/index.js');
 const resultsDir = path.join(repoRoot, 'test-results');
@@ -47,38 +53,19 @@ const log = (msg) => console.log(`[runInHost +${((Date.now() - started) / 1000).
 
 // ---- cleanup: whatever happens, code-server and chromium go away ---------------------------
 
-let codeServer; // ChildProcess, leader of its own process group
+let codeServer; // startCodeServer()'s handle; the server leads its own process group
 let context; // Playwright BrowserContext (persistent)
 let bridgeServer;
-let tmpDir;
+let hostDirs; // createHostDirs(): temp user data, extensions, XDG dirs, chromium profile
 let cleaningUp;
-
-let groupGone = false;
-/** Signals code-server's whole process group (server, extension host, pty host, watchers). */
-function killCodeServerGroup(signal) {
-  if (!codeServer?.pid || groupGone) return;
-  try {
-    process.kill(-codeServer.pid, signal);
-  } catch {
-    groupGone = true; // ESRCH: nothing left in it
-  }
-}
 
 function cleanup() {
   cleaningUp ??= (async () => {
     bridgeServer?.close();
     if (context) await Promise.race([context.close().catch(() => {}), sleep(5_000)]);
-    if (codeServer?.pid) {
-      if (codeServer.exitCode === null && codeServer.signalCode === null) {
-        const exited = new Promise((r) => codeServer.once('exit', r));
-        killCodeServerGroup('SIGTERM');
-        await Promise.race([exited, sleep(5_000)]);
-      }
-      // Children that outlive the server (or ignored SIGTERM) go too.
-      killCodeServerGroup('SIGKILL');
-      groupGone = true;
-    }
-    if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
+    // SIGTERM to the whole group (server, extension host, pty host, watchers), then SIGKILL.
+    await codeServer?.stop(5_000);
+    removeHostDirs(hostDirs);
   })();
   return cleaningUp;
 }
@@ -93,7 +80,7 @@ async function finish(code) {
 }
 
 // Last resort if the process dies without finish(): Playwright kills its own browser on 'exit'.
-process.on('exit', () => killCodeServerGroup('SIGKILL'));
+process.on('exit', () => codeServer?.killGroup('SIGKILL'));
 for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) {
   process.on(signal, () => {
     log(`${signal}: stopping`);
@@ -112,45 +99,10 @@ process.on('unhandledRejection', (err) => {
 
 // ---- helpers -----------------------------------------------------------------------------
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 function ensureWorkspace() {
   if (fs.existsSync(workspace)) return;
   fs.mkdirSync(workspace, { recursive: true });
   fs.writeFileSync(path.join(workspace, 'README.md'), '# Integration test workspace\n\nOpened by runInHost.mjs.\n');
-}
-
-async function waitForHealthz(port, deadlineMs) {
-  const end = Date.now() + deadlineMs;
-  while (Date.now() < end) {
-    if (codeServer.exitCode !== null) throw new Error(`code-server exited early with ${codeServer.exitCode}`);
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/healthz`);
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(200);
-  }
-  throw new Error(`code-server did not answer /healthz within ${deadlineMs} ms`);
-}
-
-function tail(file, lines = 40) {
-  try {
-    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(none)';
-  }
 }
 
 // ---- the UI bridge -------------------------------------------------------------------------
@@ -246,7 +198,7 @@ function startBridge(page) {
 // ---- main ----------------------------------------------------------------------------------
 
 async function main() {
-  if (!fs.existsSync(codeServerEntry)) {
+  if (!isCodeServerInstalled(hostDir)) {
     throw new Error(`code-server is not installed in ${hostDir}: run \`npm run setup:test-host\` first`);
   }
   if (!fs.existsSync(testsEntry) || !fs.existsSync(path.join(repoRoot, 'dist/extension.js'))) {
@@ -258,26 +210,12 @@ async function main() {
   fs.rmSync(path.join(resultsDir, 'host-logs'), { recursive: true, force: true });
   fs.mkdirSync(screenshotsDir, { recursive: true });
 
-  tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'virgo-host-'));
-  const userDataDir = path.join(tmpDir, 'user-data');
-  fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
-  fs.writeFileSync(
-    path.join(userDataDir, 'User/settings.json'),
-    JSON.stringify({
-      'workbench.startupEditor': 'none',
-      'telemetry.telemetryLevel': 'off',
-      'update.mode': 'none',
-      'extensions.autoUpdate': false,
-      'extensions.autoCheckUpdates': false,
-      'workbench.enableExperiments': false,
-      // The workspace sits inside this repo: no "open the parent git repository?" toast.
-      'git.openRepositoryInParentFolders': 'never',
-    }),
-  );
+  hostDirs = createHostDirs('virgo-host-');
+  writeSettings(hostDirs.userDataDir);
 
   // The browser and the bridge come first so the bridge URL can go into code-server's
   // environment, which the extension host inherits.
-  context = await chromium.launchPersistentContext(path.join(tmpDir, 'chromium'), {
+  context = await chromium.launchPersistentContext(path.join(hostDirs.root, 'chromium'), {
     executablePath: chromiumPath,
     headless: true,
     viewport: { width: 1440, height: 900 },
@@ -299,54 +237,25 @@ async function main() {
   bridgeServer = bridge.server;
 
   const port = await freePort();
-  const env = Object.fromEntries(
-    // A VS Code terminal's variables would make code-server talk to that VS Code instead.
-    Object.entries(process.env).filter(([k]) => !k.startsWith('VSCODE_') && k !== 'ELECTRON_RUN_AS_NODE'),
-  );
-  Object.assign(env, {
-    XDG_CONFIG_HOME: path.join(tmpDir, 'xdg/config'),
-    XDG_DATA_HOME: path.join(tmpDir, 'xdg/data'),
-    XDG_CACHE_HOME: path.join(tmpDir, 'xdg/cache'),
-    VIRGO_UI_BRIDGE: bridge.url,
-    VIRGO_TEST_RESULTS: resultsFile,
-    // No extension gallery: offline, the default (open-vsx) only logs ENOTFOUND errors.
-    EXTENSIONS_GALLERY: '{}',
-  });
   const codeServerLog = path.join(resultsDir, 'code-server.log');
-  const logFd = fs.openSync(codeServerLog, 'w');
-  codeServer = spawn(
-    process.execPath,
-    [
-      codeServerEntry,
-      '--bind-addr', `127.0.0.1:${port}`,
-      '--auth', 'none',
-      '--user-data-dir', userDataDir,
-      '--extensions-dir', path.join(tmpDir, 'extensions'),
-      '--disable-telemetry',
-      '--disable-update-check',
-      '--disable-workspace-trust',
-      '--disable-getting-started-override',
-      '--ignore-last-opened',
-      workspace,
-    ],
-    { env, cwd: tmpDir, detached: true, stdio: ['ignore', verbose ? 'pipe' : logFd, verbose ? 'pipe' : logFd] },
-  );
-  if (verbose) {
-    for (const stream of [codeServer.stdout, codeServer.stderr]) {
-      stream.on('data', (d) => {
-        fs.writeSync(logFd, d);
-        for (const line of d.toString().trimEnd().split('\n')) console.log(`[code-server] ${line}`);
-      });
-    }
-  }
-  codeServer.on('exit', (code, signal) => {
+  codeServer = startCodeServer({
+    hostDir,
+    port,
+    dirs: hostDirs,
+    workspace,
+    // The extension host inherits these.
+    env: { VIRGO_UI_BRIDGE: bridge.url, VIRGO_TEST_RESULTS: resultsFile },
+    logFile: codeServerLog,
+    echo: verbose ? (line) => console.log(`[code-server] ${line}`) : undefined,
+  });
+  codeServer.child.on('exit', (code, signal) => {
     if (!cleaningUp) {
       log(`code-server exited unexpectedly (${signal ?? code}); its log:\n${tail(codeServerLog)}`);
       void finish(1);
     }
   });
   log(`code-server ${codeServer.pid} on 127.0.0.1:${port}, workspace ${path.relative(repoRoot, workspace) || '.'}`);
-  await waitForHealthz(port, 30_000);
+  await codeServer.waitForHealthz(30_000);
   log('code-server is healthy');
 
   let settle;
@@ -359,15 +268,7 @@ async function main() {
     settle({ code: Number(code), logs });
   });
 
-  const remote = (p) => `vscode-remote://127.0.0.1:${port}${p}`;
-  const payload = [
-    ['extensionDevelopmentPath', remote(repoRoot)],
-    ['extensionTestsPath', remote(testsEntry)],
-  ];
-  const url =
-    `http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}` +
-    `&payload=${encodeURIComponent(JSON.stringify(payload))}`;
-  await page.goto(url);
+  await page.goto(workbenchUrl({ port, workspace, extensionDevelopmentPath: repoRoot, extensionTestsPath: testsEntry }));
   log('workbench opened; running tests');
 
   const timedOut = sleep(Math.max(0, started + timeoutMs - Date.now())).then(() => null);
