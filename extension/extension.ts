@@ -48,6 +48,7 @@ export function activate(context: vscode.ExtensionContext): void {
       }
     }),
     vscode.commands.registerCommand('virgo.showLog', () => log.show()),
+    vscode.commands.registerCommand('virgo.saveRecording', () => ReasoningPanel.current()?.saveRecording()),
     vscode.commands.registerCommand('virgo.stop', () => Promise.all(ReasoningPanel.panels().map((p) => p.stop()))),
     vscode.workspace.onDidChangeConfiguration((e) => { if (affectsVirgo(e)) status.reset(); }),
     { dispose: () => ReasoningPanel.panels().forEach((p) => p.dispose()) },

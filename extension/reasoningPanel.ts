@@ -32,6 +32,8 @@ export class ReasoningPanel implements vscode.Disposable {
   private readonly queue: HostToWebview[] = [];
   private image: lsp.PrepareImageResult | undefined;
   private sessionId: string | undefined;
+  /** The last session that sent a request, for "Save Recording". */
+  private lastSessionId: string | undefined;
   private lastQuestion = '';
 
   /** A panel that is not streaming (to reuse), or a new one. */
@@ -42,6 +44,12 @@ export class ReasoningPanel implements vscode.Disposable {
 
   /** Every open panel (tests and commands that act on the active one). */
   static panels(): readonly ReasoningPanel[] { return [...ReasoningPanel.all]; }
+
+  /** The panel in front, else the most recently opened one. */
+  static current(): ReasoningPanel | undefined {
+    const panels = [...ReasoningPanel.all];
+    return panels.find((p) => p.panel.active) ?? panels.at(-1);
+  }
 
   private constructor(private readonly deps: PanelDeps) {
     this.panel = vscode.window.createWebviewPanel(
@@ -60,6 +68,12 @@ export class ReasoningPanel implements vscode.Disposable {
       this.panel.onDidDispose(() => this.dispose()),
     );
     ReasoningPanel.all.add(this);
+    ReasoningPanel.updateContext();
+  }
+
+  /** `virgo.panelOpen` shows "Save Recording" in the palette only when there is a panel. */
+  private static updateContext(): void {
+    void vscode.commands.executeCommand('setContext', 'virgo.panelOpen', ReasoningPanel.all.size > 0);
   }
 
   get running(): boolean { return this.sessionId !== undefined; }
@@ -94,6 +108,7 @@ export class ReasoningPanel implements vscode.Disposable {
     if (question.trim()) await this.deps.questions.remember(question.trim());
     const sessionId = randomUUID();
     this.sessionId = sessionId;
+    this.lastSessionId = sessionId;
     this.deps.onBackendUsed();
     this.post({ type: 'sessionStarted', question, startedAt: Date.now() });
     let end: Extract<ReasonEvent, { type: 'end' }> | undefined;
@@ -121,6 +136,27 @@ export class ReasoningPanel implements vscode.Disposable {
       this.deps.log.info(`session ended: ${result.reason}${usage ? `, ${usage.completion_tokens} tokens` : ''}`);
       this.post({ type: 'end', reason: result.reason, usage });
     }
+  }
+
+  /** "Virgo: Save Recording": the last session as a replayable recording file. */
+  async saveRecording(): Promise<vscode.Uri | undefined> {
+    const recording = this.lastSessionId ? await this.deps.server.recording(this.lastSessionId) : null;
+    if (!recording) {
+      void vscode.window.showInformationMessage('Virgo: this panel has no session to save yet. Ask a question first.');
+      return undefined;
+    }
+    const base = (this.image?.name ?? 'virgo').replace(/\.[^.]+$/, '');
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    const target = await vscode.window.showSaveDialog({
+      title: 'Virgo: Save Recording',
+      saveLabel: 'Save Recording',
+      filters: { 'Virgo recording': ['json'] },
+      ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, `${base}.recording.json`) } : {}),
+    });
+    if (!target) return undefined;
+    await vscode.workspace.fs.writeFile(target, Buffer.from(JSON.stringify(recording, null, 1) + '\n'));
+    this.deps.log.info(`recording saved: ${target.toString(true)} (${recording.events.length} events)`);
+    return target;
   }
 
   async stop(): Promise<void> {
@@ -172,6 +208,7 @@ export class ReasoningPanel implements vscode.Disposable {
 
   dispose(): void {
     if (!ReasoningPanel.all.delete(this)) return;
+    ReasoningPanel.updateContext();
     void this.stop();
     this.panel.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();

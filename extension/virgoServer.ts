@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import * as lsp from '../protocol/lsp';
+import type { Recording } from '../protocol/recording';
 
 type SessionListener = (u: lsp.SessionUpdate) => void;
 
@@ -56,6 +57,10 @@ export class VirgoServer implements vscode.Disposable {
     } finally {
       this.listeners.delete(params.sessionId);
     }
+  }
+
+  async recording(sessionId: string): Promise<Recording | null> {
+    return (await this.start()).sendRequest(lsp.getRecording, { sessionId });
   }
 
   async cancel(sessionId: string): Promise<void> {

@@ -1,4 +1,5 @@
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
+import type { Recording } from './recording';
 import type { BackendSettings } from './settings';
 import type { EndReason, PreparedImageInfo, ReasonEvent } from './thought';
 import type { OpenSegmentView } from './webviewMessages';
@@ -48,6 +49,8 @@ export const prepareImage = new RequestType<PrepareImageParams, PrepareImageResu
 export const reason = new RequestType<ReasonParams, ReasonResult, void>('virgo/reason');
 /** extension → server: is the backend reachable, and which models does it serve? */
 export const checkBackend = new RequestType<CheckBackendParams, CheckBackendResult, void>('virgo/checkBackend');
+/** extension → server: the recording of a session (request, image info, every chunk with its time), or null when forgotten. */
+export const getRecording = new RequestType<{ sessionId: string }, Recording | null, void>('virgo/getRecording');
 /** extension → server: stop a session (closes the backend request). */
 export const cancelSession = new NotificationType<{ sessionId: string }>('virgo/cancelSession');
 /** server → extension: a session's events and live progress. */

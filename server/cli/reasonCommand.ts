@@ -1,6 +1,8 @@
 import type { ReasonEvent } from '../../protocol/thought';
 import { ImageError, prepareImage, type PreparedImage } from '../image/imagePrep';
 import { runReasoning } from '../reasoning/reasonSession';
+import { SessionRecorder } from '../replay/sessionRecorder';
+import { writeFileAtomic } from '../util/atomicWrite';
 import { EXIT, floatOption, intOption, parseCommandLine, printJson, UsageError } from './cliArgs';
 import { ThoughtPrinter } from './thoughtPrinter';
 
@@ -18,6 +20,7 @@ prints the long thought as it streams: numbered steps, reflections marked, the a
   --max-pixels N         image pixel budget (default 12845056)
   --idle-timeout MS      abort when no byte arrives for MS milliseconds (default 120000)
   --json                 one JSON event a line: start, segment…, answer, end
+  --record FILE          also save the session as a recording that \`virgo replay\` serves
 The API key, if the backend needs one, is read from $VIRGO_API_KEY.
 Exit codes: 0 done, 2 bad input (nothing sent), 3 backend failure, 130 cancelled (Ctrl-C).`;
 
@@ -47,6 +50,7 @@ export async function run(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   const printer = json ? undefined : new ThoughtPrinter(process.stdout, process.stderr);
+  const recorder = args.record ? new SessionRecorder(image, args.question ?? '') : undefined;
   try {
     const outcome = await runReasoning(
       {
@@ -64,8 +68,11 @@ export async function run(argv: string[]): Promise<number> {
         onProgress: (_open, chunks) => printer?.progress(chunks),
         onRetry: (attempt, delayMs, reason) =>
           process.stderr.write(`virgo: ${reason}; retry ${attempt} in ${(delayMs / 1000).toFixed(1)} s\n`),
+        onRequest: (body, model) => recorder?.requestSent(body, model),
+        onChunk: (chunk) => recorder?.chunk(chunk),
       },
     );
+    if (recorder && args.record) await writeFileAtomic(args.record, JSON.stringify(recorder.toRecording(), null, 1) + '\n');
     if (outcome.reason === 'error') return EXIT.backend;
     if (outcome.reason === 'cancelled') return EXIT.cancelled;
     return EXIT.ok;
@@ -84,6 +91,7 @@ function parse(argv: string[]) {
     'max-pixels': { type: 'string' },
     'idle-timeout': { type: 'string' },
     json: { type: 'boolean' },
+    record: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   }, USAGE);
   if (!values.help && positionals.length !== 1) throw new UsageError(`virgo reason takes one IMAGE.\n\n${USAGE}`);
@@ -101,5 +109,6 @@ function parse(argv: string[]) {
     temperature: floatOption(values.temperature, 'temperature'),
     maxPixels: intOption(values['max-pixels'], 'max-pixels'),
     idleTimeout: intOption(values['idle-timeout'], 'idle-timeout'),
+    record: values.record,
   };
 }

@@ -7,9 +7,12 @@ import type { OpenSegmentView } from '../../protocol/webviewMessages';
 import { listModels } from '../backend/backendClient';
 import { ImageError, prepareImage, prepareImageBuffer, type PreparedImage } from '../image/imagePrep';
 import { runReasoning } from '../reasoning/reasonSession';
+import { SessionRecorder } from '../replay/sessionRecorder';
 
 /** How many prepared images stay in memory for `reason` (the panel's current one, recent ones). */
 const MAX_IMAGES = 16;
+/** Finished sessions whose recording can still be saved. */
+const MAX_RECORDINGS = 16;
 /** Live progress at most this often: the webview renders per frame, the host needn't relay every token. */
 const PROGRESS_INTERVAL_MS = 32;
 const THUMBNAIL_EDGE = 480;
@@ -22,6 +25,7 @@ const THUMBNAIL_EDGE = 480;
 export class ReasoningService {
   private readonly images = new Map<string, PreparedImage>();
   private readonly sessions = new Map<string, AbortController>();
+  private readonly recorders = new Map<string, SessionRecorder>();
 
   constructor(private readonly connection: Connection) {}
 
@@ -30,6 +34,7 @@ export class ReasoningService {
     c.onRequest(lsp.prepareImage, (p) => this.prepare(p));
     c.onRequest(lsp.reason, (p, token) => this.reason(p, token));
     c.onRequest(lsp.checkBackend, (p) => this.check(p));
+    c.onRequest(lsp.getRecording, ({ sessionId }) => this.recorders.get(sessionId)?.toRecording() ?? null);
     c.onNotification(lsp.cancelSession, ({ sessionId }) => this.sessions.get(sessionId)?.abort());
   }
 
@@ -66,6 +71,9 @@ export class ReasoningService {
     if (!image) throw new ResponseError(lsp.IMAGE_REFUSED, 'The image is no longer prepared: pick it again.');
     const controller = new AbortController();
     this.sessions.set(p.sessionId, controller);
+    const recorder = new SessionRecorder(image, p.question);
+    this.recorders.set(p.sessionId, recorder);
+    while (this.recorders.size > MAX_RECORDINGS) this.recorders.delete(this.recorders.keys().next().value!);
     token.onCancellationRequested(() => controller.abort());
     const send = (u: lsp.SessionUpdate) => void this.connection.sendNotification(lsp.sessionUpdate, u);
     const { sessionId } = p;
@@ -99,6 +107,8 @@ export class ReasoningService {
             timer = setTimeout(flushProgress, Math.max(0, PROGRESS_INTERVAL_MS - (Date.now() - lastProgress)));
           },
           onRetry: (attempt, delayMs, reason) => send({ sessionId, kind: 'retrying', attempt, delayMs, reason }),
+          onRequest: (body, model) => recorder.requestSent(body, model),
+          onChunk: (chunk) => recorder.chunk(chunk),
         },
       );
       const error = outcome.error;

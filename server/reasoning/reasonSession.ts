@@ -1,6 +1,6 @@
 import type { EndReason, ReasonEvent, Usage } from '../../protocol/thought';
 import { BackendError, isCancelled } from '../backend/backendErrors';
-import { resolveModel, streamChat, type BackendOptions } from '../backend/backendClient';
+import { resolveModel, streamChat, type BackendChunk, type BackendOptions } from '../backend/backendClient';
 import { buildChatRequest, DEFAULT_QUESTION, type SamplingOptions } from '../backend/requestBuilder';
 import type { PreparedImage } from '../image/imagePrep';
 import { ThoughtParser, type OpenSegment } from '../thought/thoughtParser';
@@ -21,6 +21,9 @@ export interface ReasonHooks {
   onProgress?(open: OpenSegment | null, chunks: number): void;
   /** A retry before the first byte (429, connection refused). */
   onRetry?(attempt: number, delayMs: number, reason: string): void;
+  /** The request about to be sent, and then every stream chunk as received (for recordings). */
+  onRequest?(body: Record<string, unknown>, model: string): void;
+  onChunk?(chunk: BackendChunk): void;
   now?(): number;
 }
 
@@ -70,7 +73,9 @@ export async function runReasoning(
       max_tokens: request.max_tokens,
       extraBody: request.extraBody,
     });
+    hooks.onRequest?.(body, model);
     for await (const chunk of streamChat(options, body)) {
+      hooks.onChunk?.(chunk);
       if (chunk.usage) usage = chunk.usage;
       if (chunk.finishReason) finishReason = chunk.finishReason;
       if (chunk.content || chunk.reasoning) {

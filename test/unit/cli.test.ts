@@ -230,3 +230,25 @@ test('virgo replay serves a recording that virgo reason reads back', async () =>
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /not a recording/);
 });
+
+test('reason --record saves a recording that replays to the same segments', async () => {
+  backend.setScenario({ kind: 'stream', content: transcript, chunkChars: 7, delayMs: 1 });
+  const file = join(tmp, 'session.recording.json');
+  const first = await runCli(reason('--record', file), { env: { VIRGO_API_KEY: SECRET } });
+  assert.equal(first.code, 0, first.stderr);
+  const text = readFileSync(file, 'utf8');
+  assert.ok(!text.includes(SECRET), 'no API key in a recording');
+  const rec = JSON.parse(text);
+  assert.equal(rec.format, 'virgo-recording');
+  assert.equal(rec.model, 'virgo-72b');
+  assert.equal(rec.image.sentWidth, 644);
+  assert.match(JSON.stringify(rec.request.messages), /<image omitted>/);
+  assert.ok(!/base64,[A-Za-z0-9+/]{100}/.test(text), 'no image bytes in a recording');
+  assert.ok(rec.events.length > 100 && rec.events.every((e: { t: number }, i: number, a: Array<{ t: number }>) => i === 0 || e.t >= a[i - 1].t));
+
+  backend.setScenario({ kind: 'replay', events: rec.events, speed: 0 });
+  const again = await runCli(reason());
+  const segs = (r: Run) => r.events.filter((e) => e.type === 'segment').map((e) => ({ ...e, tokens: 0, ms: 0 }));
+  assert.deepEqual(segs(again), segs(first));
+  assert.deepEqual(again.events.at(-2), first.events.at(-2));
+});
