@@ -116,6 +116,48 @@ suite('reasoning panel', () => {
     assert.match((await readPanel()).current ?? '', /^Solution step/);
   });
 
+  test('the panel follows the dark, light and high-contrast themes', async () => {
+    const workbench = vscode.workspace.getConfiguration('workbench');
+    const themes: Array<[string, string]> = [['Default Dark Modern', 'vscode-dark'], ['Default Light Modern', 'vscode-light'], ['Default High Contrast', 'vscode-high-contrast']];
+    try {
+      for (const [theme, bodyClass] of themes) {
+        await workbench.update('colorTheme', theme, vscode.ConfigurationTarget.Global);
+        await until(`the ${theme} theme in the webview`, () => evalInWebview<boolean>(`document.body.classList.contains('${bodyClass}')`));
+        const colors = await evalInWebview<{ fg: string; bg: string }>(`(() => {
+          const cs = getComputedStyle(document.body);
+          return { fg: cs.color, bg: cs.backgroundColor };
+        })()`);
+        assert.notEqual(colors.fg, colors.bg, 'text and background differ');
+        await screenshot(`panel-${bodyClass}`);
+      }
+    } finally {
+      await workbench.update('colorTheme', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
+  test('an image pasted into the panel is prepared by the server and shown before anything is sent', async () => {
+    const chatsBefore = backend.requests.filter((r) => r.path.endsWith('/chat/completions')).length;
+    // A screenshot on the clipboard: a 900×300 canvas pasted as an image/png file.
+    await evalInWebview(`(async () => {
+      const canvas = document.createElement('canvas');
+      canvas.width = 900; canvas.height = 300;
+      const g = canvas.getContext('2d');
+      g.fillStyle = '#fff'; g.fillRect(0, 0, 900, 300);
+      g.strokeStyle = '#000'; g.lineWidth = 4; g.strokeRect(50, 50, 800, 200);
+      const blob = await new Promise((resolve) => canvas.toBlob(resolve, 'image/png'));
+      const data = new DataTransfer();
+      data.items.add(new File([blob], 'clipboard.png', { type: 'image/png' }));
+      document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true }));
+      return true;
+    })()`);
+    // smart_resize(300, 900) = 308×896 → 11 × 32 = 352 visual tokens.
+    const text = await until('the pasted image in the compose view', () =>
+      evalInWebview<string>(`document.querySelector('.compose')?.textContent ?? ''`).then((t) => t.includes('896×308 sent') && t));
+    assert.match(text, /352 visual tokens/);
+    await screenshot('panel-pasted-image');
+    assert.equal(backend.requests.filter((r) => r.path.endsWith('/chat/completions')).length, chatsBefore, 'nothing sent by a paste');
+  });
+
   test('Stop closes the backend connection and keeps the partial thought', async () => {
     backend.setScenario({ kind: 'stream', content: TRIANGLE_TRANSCRIPT, chunkChars: 3, delayMs: 40 });
     const closedBefore = backend.closedConnections;
