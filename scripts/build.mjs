@@ -8,6 +8,7 @@ const minify = process.argv.includes('--minify');
 
 /** Native or large runtime packages stay in node_modules instead of the bundle. */
 const nodeExternal = ['sharp', 'vscode'];
+const nodeBundle = { outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', bundle: true, external: nodeExternal };
 
 const builds = [
   {
@@ -19,22 +20,27 @@ const builds = [
       'cli/reason': 'server/cli/reasonCommand.ts',
       'cli/replay': 'server/cli/replayCommand.ts',
     },
-    outdir: 'dist',
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    bundle: true,
-    external: nodeExternal,
+    ...nodeBundle,
+  },
+  {
+    // The language server (also `virgo-language-server --stdio` for other editors).
+    entryPoints: { server: 'server/lsp/serverMain.ts' },
+    ...nodeBundle,
   },
   {
     // The extension host side.
     entryPoints: { extension: 'extension/extension.ts' },
+    ...nodeBundle,
+  },
+  {
+    // The reasoning panel's webview (browser code, loaded by the host page with a nonce). It needs
+    // no other assets: math is KaTeX MathML (no fonts or CSS), and its stylesheet is media/panel.css.
+    entryPoints: { 'webview/main': 'webview/main.ts' },
     outdir: 'dist',
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
     bundle: true,
-    external: nodeExternal,
   },
   {
     // Integration tests, run inside the extension host by test/integration/runInHost.mjs;
@@ -44,11 +50,7 @@ const builds = [
         .filter((f) => f.endsWith('.ts'))
         .map((f) => [`test/integration/${f.slice(0, -3)}`, `test/integration/${f}`]),
     ),
-    outdir: 'dist',
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    bundle: true,
+    ...nodeBundle,
     external: [...nodeExternal, 'mocha'],
   },
 ];
@@ -59,5 +61,5 @@ if (watch) {
   for (const b of builds) await (await esbuild.context({ ...common, ...b })).watch();
 } else {
   await Promise.all(builds.map((b) => esbuild.build({ ...common, ...b })));
-  chmodSync('dist/virgo.js', 0o755);
+  for (const bin of ['dist/virgo.js', 'dist/server.js']) chmodSync(bin, 0o755);
 }

@@ -76,6 +76,19 @@ export class ParagraphSegmenter {
     this.closeAll(at);
   }
 
+  /**
+   * True between paragraphs while a segment waits to learn whether display math follows it: the
+   * first visible character of the next line decides (anything but `$` or `\\` starts a new step).
+   */
+  get awaitingParagraph(): boolean {
+    return this.para.length === 0 && this.open.length > 0 && !this.fence && !this.mathClose;
+  }
+
+  /** The next paragraph has begun with prose: close the waiting segment now, not at the line's end. */
+  closeWaiting(at: number): void {
+    if (this.awaitingParagraph) this.closeOpen(at);
+  }
+
   /** The open segment's text as a reader would see it now (for live rendering). */
   openText(partialLine: string): string {
     const paras = this.open.slice();

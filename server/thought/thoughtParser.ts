@@ -128,6 +128,12 @@ export class ThoughtParser {
     if (from < text.length) {
       this.partial += text.slice(from);
       this.offset += text.length - from;
+      // Close the previous step as soon as the next one visibly starts, so the live view never
+      // shows the start of a new step under the previous step's label.
+      if (this.segmenter.awaitingParagraph) {
+        const first = /\S/.exec(this.partial)?.[0];
+        if (first && first !== '$' && first !== '\\' && first !== '<') this.segmenter.closeWaiting(this.lineStart);
+      }
     }
   }
 

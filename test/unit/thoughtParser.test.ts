@@ -82,16 +82,16 @@ test('random chunk boundaries give identical segments, and tokens add up to the 
 test('segment time is the time between the chunks that close consecutive segments', () => {
   const p = new ThoughtParser();
   p.push({ content: 'First step.\n\n' }, 1000);
-  p.push({ content: 'Second ' }, 1100);
-  const closed = p.push({ content: 'step.\n\n' }, 1500);
-  assert.equal(closed.length, 1);
-  p.push({ content: 'Third' }, 1700);
-  assert.equal(closed[0].text, 'First step.');
+  const first = p.push({ content: 'Second ' }, 1100);
+  assert.deepEqual(first.map((s) => s.text), ['First step.']);
+  p.push({ content: 'step.\n\n' }, 1500);
+  const second = p.push({ content: 'Third' }, 1700);
+  assert.equal(second.length, 1);
+  assert.equal(second[0].text, 'Second step.');
+  assert.equal(second[0].tokens, 2);
+  assert.equal(second[0].ms, 500);
   const { segments } = p.finish(2000);
-  assert.equal(segments[0].text, 'Second step.');
-  assert.equal(segments[0].tokens, 2);
-  assert.equal(segments[0].ms, 500);
-  assert.equal(segments[1].text, 'Third');
+  assert.deepEqual(segments.map((s) => [s.text, s.tokens]), [['Third', 1]]);
 });
 
 test('markers split across chunks switch phase exactly once', () => {
@@ -197,4 +197,18 @@ test('a long stream keeps tokens and times exact across the ledger\'s compaction
   assert.equal(out.length, 300);
   assert.ok(out.every((s) => Number.isFinite(s.ms) && s.tokens === 6), 'six chunks a paragraph, finite times');
   assert.equal(out.reduce((a, s) => a + s.ms, 0), t - 10 - 0, 'segment times add up to the stream\'s duration');
+});
+
+test('the next step closes the previous one as soon as its first word arrives', () => {
+  const p = new ThoughtParser();
+  p.push({ content: 'So AB is five.\n\n' }, 0);
+  assert.equal(p.openSegment()?.text, 'So AB is five.', 'waiting: display math may still join it');
+  const closed = p.push({ content: 'Wait, the' }, 1);
+  assert.deepEqual(closed.map((s) => s.text), ['So AB is five.']);
+  assert.deepEqual(p.openSegment(), { index: 1, phase: 'thought', kind: 'reflection', reflection: 'backtrack', text: 'Wait, the' });
+  // Display math keeps the step open until its paragraph is known.
+  const q = new ThoughtParser();
+  q.push({ content: 'We get\n\n$$x' }, 0);
+  assert.equal(q.segments.length, 0);
+  assert.equal(q.openSegment()?.text, 'We get\n\n$$x');
 });

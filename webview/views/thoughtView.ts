@@ -1,0 +1,182 @@
+import type { Segment } from '../../protocol/thought';
+import type { OpenSegmentView } from '../../protocol/webviewMessages';
+import { h } from '../dom';
+import { formatCount, formatDuration } from '../model/format';
+import { SegmentLabeler, type SegmentLabel } from '../model/segmentLabels';
+import { fillWithMarkdown } from '../render/modelContent';
+import { REFLECTION_STYLE } from './reflectionStyle';
+
+type Shown = Pick<Segment, 'index' | 'phase' | 'kind' | 'reflection'>;
+
+/**
+ * The thought as an ordered list, one <li> per segment. The DOM contract (tests and screen readers
+ * rely on it): each <li> has data-index, data-phase, data-kind, data-reflection (reflections only)
+ * and an aria-label ("Step 3", "Reflection 2, backtrack", "Solution step 1"); the still-streaming
+ * segment is one extra <li data-open="true"> at the end, replaced when its segment closes.
+ * Closed segments are rendered once and never touched again except for aria-current.
+ */
+export class ThoughtView {
+  readonly element: HTMLOListElement;
+  private readonly labeler = new SegmentLabeler();
+  private items: HTMLLIElement[] = [];
+  /** "42 tokens · 1.2 s" per closed segment, for the hover title and the stepping read-out. */
+  private costs: string[] = [];
+  private pending: HTMLLIElement | null = null;
+  private pendingContent: HTMLElement | null = null;
+  /** What the open segment was last rendered from, so an unchanged frame costs nothing. */
+  private pendingText: string | null = null;
+  private pendingKey = '';
+  private sawSolution = false;
+  private current: HTMLLIElement | null = null;
+
+  constructor() {
+    this.element = h('ol', { class: 'thought', attrs: { 'aria-label': 'Thought' } });
+  }
+
+  reset(): void {
+    this.element.replaceChildren();
+    this.element.classList.remove('is-stepping');
+    this.labeler.reset();
+    this.items = [];
+    this.costs = [];
+    this.pending = null;
+    this.pendingKey = '';
+    this.sawSolution = false;
+    this.current = null;
+  }
+
+  get count(): number { return this.items.length; }
+
+  item(index: number): HTMLLIElement | undefined {
+    return this.items[index];
+  }
+
+  cost(index: number): string | undefined {
+    return this.costs[index];
+  }
+
+  /** Appends closed segments (one DOM insertion for the batch); re-sent ones are ignored. */
+  appendClosed(segments: readonly Segment[]): void {
+    const fragment = document.createDocumentFragment();
+    for (const s of segments) {
+      if (this.items[s.index]) continue;
+      const label = this.labeler.next(s);
+      const { li, content } = this.build(s, label);
+      const cost = `${tokensText(s.tokens)} · ${formatDuration(s.ms)}`;
+      li.title = `${label.label} · ${cost}`;
+      this.costs[s.index] = cost;
+      fillWithMarkdown(content, s.text);
+      this.items[s.index] = li;
+      fragment.append(li);
+      if (this.pending && Number(this.pending.dataset.index) <= s.index) this.dropPending();
+    }
+    if (this.pending) this.element.insertBefore(fragment, this.pending);
+    else this.element.append(fragment);
+  }
+
+  /** Shows (or clears) the segment being written. Called at most once per frame. */
+  showOpen(open: OpenSegmentView | null): void {
+    if (!open || this.items[open.index]) {
+      if (this.pending) this.dropPending();
+      return;
+    }
+    const key = `${open.index}|${open.phase}|${open.kind}|${open.reflection}`;
+    if (!this.pending || key !== this.pendingKey) {
+      // The open segment's identity changed (new index, or its opening words reclassified it).
+      const { li, content } = this.build(open, this.labeler.peek(open), true);
+      if (this.pending) this.pending.replaceWith(li);
+      else this.element.append(li);
+      this.pending = li;
+      this.pendingContent = content;
+      this.pendingKey = key;
+      this.pendingText = null;
+    }
+    if (this.pendingText !== open.text && this.pendingContent) {
+      this.pendingText = open.text;
+      fillWithMarkdown(this.pendingContent, open.text);
+    }
+  }
+
+  /**
+   * The stream ended with text still open (an error or a stop): keep it readable, marked as
+   * incomplete, but no longer "open". A late `segments` message can still replace it.
+   */
+  freezeOpen(): void {
+    const li = this.pending;
+    if (!li) return;
+    li.removeAttribute('data-open');
+    li.removeAttribute('aria-busy');
+    li.dataset.partial = 'true';
+    li.classList.remove('segment--open');
+    li.classList.add('segment--partial');
+    li.setAttribute('aria-label', `${li.getAttribute('aria-label') ?? 'Segment'} (incomplete)`);
+  }
+
+  /** Marks the stepping position (or none); returns the element to focus. */
+  setCurrent(index: number | null): HTMLLIElement | null {
+    const next = index === null ? null : this.items[index] ?? null;
+    if (next === this.current) return next;
+    this.current?.removeAttribute('aria-current');
+    next?.setAttribute('aria-current', 'step');
+    this.current = next;
+    return next;
+  }
+
+  setStepping(on: boolean): void {
+    this.element.classList.toggle('is-stepping', on);
+  }
+
+  private dropPending(): void {
+    this.pending?.remove();
+    this.pending = null;
+    this.pendingContent = null;
+    this.pendingKey = '';
+    this.pendingText = null;
+  }
+
+  private build(s: Shown, label: SegmentLabel, open = false): { li: HTMLLIElement; content: HTMLElement } {
+    const reflection = s.kind === 'reflection' ? s.reflection : null;
+    const li = h('li', {
+      class: `segment segment--${label.series}${reflection ? ` segment--${reflection}` : ''}${open ? ' segment--open' : ''}`,
+      attrs: {
+        'data-index': s.index,
+        'data-phase': s.phase,
+        'data-kind': s.kind,
+        'data-reflection': reflection ?? undefined,
+        'data-open': open ? 'true' : undefined,
+        'aria-busy': open ? 'true' : undefined,
+        'aria-label': label.label,
+        tabindex: -1,
+      },
+    });
+    // The phase divider is drawn by CSS on the first solution segment: a separator <li> would be
+    // announced as a list item and break the list's numbering.
+    if (s.phase === 'solution' && !this.sawSolution) {
+      li.classList.add('segment--phase-start');
+      if (!open) this.sawSolution = true;
+    }
+    const marker = reflection ? REFLECTION_STYLE[reflection].icon : String(label.ordinal);
+    const gutter = h('div', { class: 'segment__gutter', attrs: { 'aria-hidden': 'true' } }, [
+      h('span', { class: 'segment__marker', text: marker }),
+    ]);
+    const content = h('div', { class: 'segment__content md' });
+    const body = h('div', { class: 'segment__body' });
+    if (reflection) {
+      const style = REFLECTION_STYLE[reflection];
+      body.append(h('div', { class: 'segment__head', attrs: { 'aria-hidden': 'true' } }, [
+        h('span', { class: `badge badge--${reflection}` }, [
+          h('span', { class: 'badge__icon', text: style.icon }),
+          h('span', { class: 'badge__word', text: style.word }),
+        ]),
+        h('span', { class: 'segment__ordinal', text: `Reflection ${label.ordinal}` }),
+      ]));
+    }
+    body.append(content);
+    li.append(gutter, body);
+    return { li, content };
+  }
+}
+
+function tokensText(tokens: number): string {
+  return `${formatCount(tokens)} ${tokens === 1 ? 'token' : 'tokens'}`;
+}
