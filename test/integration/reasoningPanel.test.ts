@@ -5,24 +5,10 @@ import * as vscode from 'vscode';
 import { startFakeBackend, type FakeBackend } from '../fakeBackend/fakeServer';
 import { click, evalInWebview, press, screenshot, type as typeText } from './uiBridge';
 import { TRIANGLE_TRANSCRIPT } from './transcript';
+import { until } from './waitUntil';
 
 const extensionRoot = path.resolve(__dirname, '..', '..', '..');
 const sample = vscode.Uri.file(path.join(extensionRoot, 'media', 'samples', 'right-triangle.png'));
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await probe();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
-}
 
 /** What the panel shows, read through the accessible structure (the same contract screen readers use). */
 interface PanelState {

@@ -150,11 +150,11 @@ function bridgeOps(page) {
       await page.keyboard.type(text);
       return null;
     },
-    async click({ selector, inWebview, timeoutMs = 10_000 }) {
+    async click({ selector, inWebview, timeoutMs = 10_000, button = 'left' }) {
       const root = inWebview
         ? page.locator('iframe.webview.ready').filter({ visible: true }).first().contentFrame().frameLocator('iframe#active-frame')
         : page;
-      await root.locator(selector).filter({ visible: true }).first().click({ timeout: timeoutMs });
+      await root.locator(selector).filter({ visible: true }).first().click({ timeout: timeoutMs, button });
       return null;
     },
   };

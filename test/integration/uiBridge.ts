@@ -72,8 +72,8 @@ export async function press(key: string, options: InWebviewOption = {}): Promise
 }
 
 /** Clicks the first visible element matching a CSS (or Playwright) selector. */
-export async function click(selector: string, options: InWebviewOption & { timeoutMs?: number } = {}): Promise<void> {
-  await call('click', { selector, inWebview: !!options.inWebview, timeoutMs: options.timeoutMs ?? 10_000 });
+export async function click(selector: string, options: InWebviewOption & { timeoutMs?: number; button?: 'left' | 'right' } = {}): Promise<void> {
+  await call('click', { selector, inWebview: !!options.inWebview, timeoutMs: options.timeoutMs ?? 10_000, button: options.button ?? 'left' });
 }
 
 /** Types text into whatever has focus, one key event per character. */
