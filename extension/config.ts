@@ -12,6 +12,7 @@ export function readSettings(): BackendSettings {
     maxPixels: c.get<number>('maxPixels', 12845056),
     promptPrefix: c.get<string>('promptPrefix', 'Please first think deeply about the question, and then put the final answer in \\boxed{}.'),
     idleTimeoutMs: c.get<number>('idleTimeoutMs', 120000),
+    caCertificatePath: c.get<string>('caCertificatePath', '').trim(),
   };
 }
 

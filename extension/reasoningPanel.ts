@@ -221,6 +221,7 @@ export function actionsFor(r: lsp.ReasonResult): ErrorAction[] {
   if (r.status === 404) return ['openSettings', 'checkBackend'];
   if (r.errorKind === 'connection' || r.errorKind === 'timeout') return ['checkBackend', 'openSettings', 'retry'];
   if (r.errorKind === 'idle') return ['retry', 'openSettings'];
+  if (r.errorKind === 'config') return ['openSettings'];
   return ['retry', 'showLog'];
 }
 

@@ -9,4 +9,6 @@ export interface BackendSettings {
   /** Empty string: send the bare question. */
   promptPrefix: string;
   idleTimeoutMs: number;
+  /** A PEM file of extra CAs to trust for an https backend; empty: the system's roots only. */
+  caCertificatePath: string;
 }

@@ -5,6 +5,7 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
+import * as tls from 'node:tls';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import axios, { type AxiosResponse } from 'axios';
@@ -36,6 +37,8 @@ export interface BackendOptions {
   onRetry?: (attempt: number, delayMs: number, reason: string) => void;
   /** Things skipped without failing, e.g. a malformed stream event. */
   onWarning?: (message: string) => void;
+  /** Extra trusted CA certificates (PEM) for an https backend with a self-signed or private CA. */
+  caCertificates?: string;
 }
 
 export interface ModelInfo {
@@ -195,7 +198,10 @@ class Exchange {
   /** Our own transport: the only way to see the socket connect and to own the request. */
   readonly transport = {
     request: (options: http.RequestOptions, onResponse: (res: http.IncomingMessage) => void): http.ClientRequest => {
-      const req = (options.protocol === 'https:' ? https : http).request(options, onResponse);
+      const secure = options.protocol === 'https:';
+      // The system's roots stay trusted; the user's CA is added, never substituted.
+      if (secure && this.o.caCertificates) (options as https.RequestOptions).ca = [...tls.rootCertificates, this.o.caCertificates];
+      const req = (secure ? https : http).request(options, onResponse);
       this.req = req;
       req.on('socket', (socket: Socket) => this.watchConnect(socket));
       return req;

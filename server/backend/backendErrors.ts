@@ -239,8 +239,8 @@ export function connectionError(c: ConnectionErrorContext): BackendError {
   } else if (TLS_UNTRUSTED.has(code)) {
     message =
       `The TLS certificate of ${url} is not trusted (${code}). If the server uses a self-signed ` +
-      'certificate or a private CA, trust that CA: add it to the system store or start VS Code / the CLI ' +
-      'with NODE_EXTRA_CA_CERTS=/path/to/ca.pem.';
+      'certificate or a private CA, trust that CA: set virgo.caCertificatePath (or pass --ca-file to the CLI) ' +
+      'to its PEM file, or add it to the system store.';
   } else if (code === 'EPROTO' || code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number/i.test(c.detail)) {
     message = `The TLS handshake with ${url} failed: the server probably speaks plain HTTP. Use http:// in the base URL.`;
   } else if (code.startsWith('HPE_')) {

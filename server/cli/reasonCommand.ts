@@ -1,4 +1,5 @@
 import type { ReasonEvent } from '../../protocol/thought';
+import { readCaCertificates } from '../backend/caCertificates';
 import { ImageError, prepareImage, type PreparedImage } from '../image/imagePrep';
 import { runReasoning } from '../reasoning/reasonSession';
 import { SessionRecorder } from '../replay/sessionRecorder';
@@ -20,6 +21,7 @@ prints the long thought as it streams: numbered steps, reflections marked, the a
   --max-pixels N         image pixel budget (default 12845056)
   --idle-timeout MS      abort when no byte arrives for MS milliseconds (default 120000)
   --json                 one JSON event a line: start, segment…, answer, end
+  --ca-file PEM          trust this CA for an https backend (self-signed or private CA)
   --record FILE          also save the session as a recording that \`virgo replay\` serves
 The API key, if the backend needs one, is read from $VIRGO_API_KEY.
 Exit codes: 0 done, 2 bad input (nothing sent), 3 backend failure, 130 cancelled (Ctrl-C).`;
@@ -32,12 +34,14 @@ export async function run(argv: string[]): Promise<number> {
     return EXIT.badInput;
   };
   let image: PreparedImage;
+  let caCertificates: string | undefined;
   let args: ReturnType<typeof parse>;
   try {
     args = parse(argv);
     if (args.help) { process.stdout.write(USAGE + '\n'); return EXIT.ok; }
     // The image is checked completely before any byte goes to the network.
     image = await prepareImage(args.file, { maxPixels: args.maxPixels });
+    if (args.caFile) caCertificates = await readCaCertificates(args.caFile, '--ca-file').catch((e: Error) => { throw new UsageError(e.message); });
   } catch (e) {
     if (e instanceof ImageError || e instanceof UsageError) return fail(e.message);
     throw e;
@@ -62,6 +66,7 @@ export async function run(argv: string[]): Promise<number> {
         apiKey: process.env.VIRGO_API_KEY || undefined,
         idleTimeoutMs: args.idleTimeout,
         signal: controller.signal,
+        caCertificates,
       },
       {
         onEvent: (e) => (json ? printJson(e) : printer!.event(e)),
@@ -92,6 +97,7 @@ function parse(argv: string[]) {
     'idle-timeout': { type: 'string' },
     json: { type: 'boolean' },
     record: { type: 'string' },
+    'ca-file': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   }, USAGE);
   if (!values.help && positionals.length !== 1) throw new UsageError(`virgo reason takes one IMAGE.\n\n${USAGE}`);
@@ -110,5 +116,6 @@ function parse(argv: string[]) {
     maxPixels: intOption(values['max-pixels'], 'max-pixels'),
     idleTimeout: intOption(values['idle-timeout'], 'idle-timeout'),
     record: values.record,
+    caFile: values['ca-file'],
   };
 }

@@ -5,6 +5,7 @@ import { ResponseError } from 'vscode-languageserver/node';
 import * as lsp from '../../protocol/lsp';
 import type { OpenSegmentView } from '../../protocol/webviewMessages';
 import { listModels } from '../backend/backendClient';
+import { readCaCertificates } from '../backend/caCertificates';
 import { ImageError, prepareImage, prepareImageBuffer, type PreparedImage } from '../image/imagePrep';
 import { runReasoning } from '../reasoning/reasonSession';
 import { SessionRecorder } from '../replay/sessionRecorder';
@@ -88,13 +89,20 @@ export class ReasoningService {
       send({ sessionId, kind: 'progress', ...pending });
       pending = undefined;
     };
+    let caCertificates: string | undefined;
+    try {
+      caCertificates = await caFor(s);
+    } catch (e) {
+      this.sessions.delete(sessionId);
+      return { reason: 'error', error: (e as Error).message, errorKind: 'config' };
+    }
     try {
       const outcome = await runReasoning(
         {
           image, question: p.question, model: s.model || undefined, max_tokens: s.maxTokens,
           temperature: s.temperature, promptPrefix: s.promptPrefix,
         },
-        { baseUrl: s.backendUrl, apiKey: p.apiKey, idleTimeoutMs: s.idleTimeoutMs, signal: controller.signal },
+        { baseUrl: s.backendUrl, apiKey: p.apiKey, idleTimeoutMs: s.idleTimeoutMs, signal: controller.signal, caCertificates },
         {
           onEvent: (event) => {
             // A closed segment supersedes the open one: send what is pending first, in order.
@@ -124,10 +132,16 @@ export class ReasoningService {
 
   async check(s: lsp.CheckBackendParams): Promise<lsp.CheckBackendResult> {
     try {
-      const models = await listModels({ baseUrl: s.backendUrl, apiKey: s.apiKey, maxRetries: 0, idleTimeoutMs: 10_000 });
+      const models = await listModels({
+        baseUrl: s.backendUrl, apiKey: s.apiKey, maxRetries: 0, idleTimeoutMs: 10_000, caCertificates: await caFor(s),
+      });
       return { ok: true, models: models.map((m) => m.id) };
     } catch (e) {
       return { ok: false, models: [], error: (e as Error).message };
     }
   }
+}
+
+function caFor(s: { caCertificatePath?: string }): Promise<string | undefined> {
+  return s.caCertificatePath ? readCaCertificates(s.caCertificatePath, 'the virgo.caCertificatePath setting') : Promise.resolve(undefined);
 }

@@ -5,6 +5,7 @@
  * errors mid-stream, dropped sockets, stalls, rate limits. node:http only, on 127.0.0.1.
  */
 import * as http from 'node:http';
+import * as https from 'node:https';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Usage } from '../../protocol/thought';
@@ -108,6 +109,8 @@ export interface FakeBackendOptions {
   healthStatus?: number;
   /** Port on 127.0.0.1; default 0, a free one. */
   port?: number;
+  /** Serve HTTPS with this key and certificate (PEM), e.g. a self-signed pair for TLS tests. */
+  tls?: { key: string | Buffer; cert: string | Buffer };
 }
 
 export interface RecordedRequest {
@@ -158,7 +161,7 @@ export async function startScriptedBackend(
     typeof m === 'string' ? { id: m, max_model_len: 32768 } : m,
   );
 
-  const server = http.createServer((req, res) => {
+  const handler: http.RequestListener = (req, res) => {
     const parts: Buffer[] = [];
     req.on('data', (b: Buffer) => parts.push(b));
     req.on('end', () => {
@@ -173,7 +176,8 @@ export async function startScriptedBackend(
       });
       route(req.method ?? 'GET', path, body, req, exchange);
     });
-  });
+  };
+  const server = options.tls ? https.createServer(options.tls, handler) : http.createServer(handler);
 
   function route(method: string, path: string, body: unknown, req: http.IncomingMessage, ex: ResponseState): void {
     if (method === 'GET' && path === '/health') {
@@ -229,7 +233,7 @@ export async function startScriptedBackend(
   const port = (server.address() as AddressInfo).port;
 
   return {
-    url: `http://127.0.0.1:${port}/v1`,
+    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}/v1`,
     port,
     requests,
     get closedConnections() {

@@ -183,6 +183,63 @@ test('connection refused exits 3 and says how to start a server', async () => {
   assert.match(endOf(r).error!, /connection refused.*vllm serve/s);
 });
 
+test('unknown host exits 3 and names the host', async () => {
+  const r = await runCli(['reason', sample, '--backend', 'http://virgo-backend.invalid:8000/v1', '--json']);
+  assert.equal(r.code, 3);
+  assert.match(endOf(r).error!, /virgo-backend\.invalid/);
+  assert.match(endOf(r).error!, /unknown host|look up/);
+});
+
+test('503 is retried, then reported with the status', async () => {
+  backend.setScenario({ kind: 'error', status: 503, message: 'The engine is loading' });
+  const r = await runCli(reason());
+  assert.equal(r.code, 3);
+  assert.match(r.stderr, /retry 1 in/);
+  assert.match(endOf(r).error!, /503.*engine is loading/s);
+});
+
+test('malformed SSE lines and keep-alive comments are skipped without losing text', async () => {
+  backend.setScenario({ kind: 'stream', content: transcript, chunkChars: 11 });
+  const clean = await runCli(reason());
+  backend.setScenario({ kind: 'stream', content: transcript, chunkChars: 11, noise: true });
+  const noisy = await runCli(reason());
+  assert.equal(noisy.code, 0, noisy.stderr);
+  const texts = (r: Run) => r.events.filter((e) => e.type === 'segment').map((e) => (e as { text: string }).text);
+  assert.deepEqual(texts(noisy), texts(clean));
+});
+
+test('a self-signed https backend is refused with advice, and trusted with --ca-file', async () => {
+  const tlsDir = join(root, 'test', 'fixtures', 'tls');
+  const secure = await startFakeBackend({ kind: 'stream', content: transcript, chunkChars: 40 }, {
+    tls: { key: readFileSync(join(tlsDir, 'key.pem')), cert: readFileSync(join(tlsDir, 'cert.pem')) },
+  });
+  try {
+    assert.match(secure.url, /^https:/);
+    const refused = await runCli(['reason', sample, '--backend', secure.url, '--json']);
+    assert.equal(refused.code, 3);
+    assert.match(endOf(refused).error!, /certificate .* not trusted.*--ca-file/s);
+    const trusted = await runCli(['reason', sample, '--backend', secure.url, '--json', '--ca-file', join(tlsDir, 'cert.pem')]);
+    assert.equal(trusted.code, 0, trusted.stderr);
+    assert.deepEqual((trusted.events.at(-2) as { boxed: string[] }).boxed, ['\\sqrt{5}']);
+    const badCa = await runCli(['reason', sample, '--backend', secure.url, '--json', '--ca-file', sample]);
+    assert.equal(badCa.code, 2);
+    assert.match(badCa.stderr, /no PEM certificate/);
+  } finally {
+    await secure.close();
+  }
+});
+
+test('a runaway 100k-token stream stops at max_tokens and says so', async () => {
+  const runaway = Array.from({ length: 100_000 }, (_, i) => (i % 40 === 39 ? ' again.\n\n' : ' Hmm')).join('');
+  backend.setScenario({ kind: 'stream', content: '<|begin_of_thought|>\n' + runaway, chunkChars: 5, finishReason: 'length' });
+  const r = await runCli(reason('--max-tokens', '100000'));
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(endOf(r).reason, 'length');
+  assert.ok(r.events.filter((e) => e.type === 'segment').length >= 2400, 'every closed paragraph is kept');
+  const human = await runCli(['reason', sample, '--backend', backend.url, '--max-tokens', '100000']);
+  assert.match(human.stdout, /stopped at max tokens/);
+});
+
 test('finish_reason length ends with reason "length", exit 0', async () => {
   backend.setScenario({ kind: 'stream', content: transcript.slice(0, 600), chunkChars: 10, finishReason: 'length' });
   const r = await runCli(reason('--max-tokens', '60'));
