@@ -212,3 +212,12 @@ test('the next step closes the previous one as soon as its first word arrives', 
   assert.equal(q.segments.length, 0);
   assert.equal(q.openSegment()?.text, 'We get\n\n$$x');
 });
+
+test('a marker quoted in inline code is text, not a phase change', () => {
+  const text = 'The model writes `<|end_of_thought|>` when done, and ``x `<|begin_of_solution|>` y``.\n\nStill thinking.\n<|end_of_thought|>\n<|begin_of_solution|>\nDone \\boxed{1}.';
+  for (let size = 1; size <= text.length; size += 3) {
+    const { segments } = parseInChunks(text, size);
+    assert.deepEqual(segments.map((s) => s.phase), ['thought', 'thought', 'solution'], `chunk size ${size}`);
+    assert.match(segments[0].text, /`<\|end_of_thought\|>`/);
+  }
+});
