@@ -24,10 +24,19 @@ const API_KEY_SECRET = 'virgo.apiKey';
 
 /** The backend API key: only ever in SecretStorage, never in settings or logs. */
 export class ApiKeyStore {
+  /** Every key seen this session, so logs can take them out even after a change. */
+  private readonly seen = new Set<string>();
+
   constructor(private readonly secrets: vscode.SecretStorage) {}
 
-  get(): Thenable<string | undefined> {
-    return this.secrets.get(API_KEY_SECRET);
+  async get(): Promise<string | undefined> {
+    const key = await this.secrets.get(API_KEY_SECRET);
+    if (key) this.seen.add(key);
+    return key;
+  }
+
+  known(): Iterable<string> {
+    return this.seen;
   }
 
   /** "Virgo: Set API Key": asks for the key; an empty answer removes it. */
@@ -40,6 +49,7 @@ export class ApiKeyStore {
     });
     if (value === undefined) return;
     if (value.trim()) {
+      this.seen.add(value.trim());
       await this.secrets.store(API_KEY_SECRET, value.trim());
       void vscode.window.showInformationMessage('Virgo: API key saved in secret storage.');
     } else {

@@ -3,14 +3,19 @@ import * as vscode from 'vscode';
 import { affectsVirgo, ApiKeyStore } from './config';
 import { chooseImage } from './imageSources';
 import { QuestionHistory } from './questionHistory';
+import { redactingLog } from './redactingLog';
 import { ReasoningPanel, type PanelDeps } from './reasoningPanel';
 import { BackendStatus } from './statusBar';
 import { VirgoServer } from './virgoServer';
 
-export function activate(context: vscode.ExtensionContext): void {
-  const log = vscode.window.createOutputChannel('Virgo', { log: true });
-  const server = new VirgoServer(context, log);
+/** What activate() returns: where the "Virgo" log is written (for support and tests). */
+export interface VirgoApi { logUri: vscode.Uri }
+
+export function activate(context: vscode.ExtensionContext): VirgoApi {
+  const channel = vscode.window.createOutputChannel('Virgo', { log: true });
   const apiKeys = new ApiKeyStore(context.secrets);
+  const log = redactingLog(channel, () => apiKeys.known());
+  const server = new VirgoServer(context, log);
   const status = new BackendStatus(server, apiKeys, log);
   const deps: PanelDeps = {
     extensionUri: context.extensionUri,
@@ -21,7 +26,7 @@ export function activate(context: vscode.ExtensionContext): void {
     onBackendUsed: () => void status.check(),
   };
   context.subscriptions.push(
-    log, server, status,
+    channel, server, status,
     vscode.commands.registerCommand('virgo.reasonAboutImage', async (uri?: unknown, options?: { question?: string }) => {
       const image = await chooseImage(uri);
       if (!image) return;
@@ -53,6 +58,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.workspace.onDidChangeConfiguration((e) => { if (affectsVirgo(e)) status.reset(); }),
     { dispose: () => ReasoningPanel.panels().forEach((p) => p.dispose()) },
   );
+  return { logUri: context.logUri };
 }
 
 export function deactivate(): void {}

@@ -29,6 +29,8 @@ export class VirgoServer implements vscode.Disposable {
       const clientOptions: LanguageClientOptions = {
         documentSelector: [],
         outputChannel: this.log,
+        // Message traces show request params, API key included: they go through the redacting log too.
+        traceOutputChannel: this.log,
       };
       const client = new LanguageClient('virgo', 'Virgo', serverOptions, clientOptions);
       client.onNotification(lsp.sessionUpdate, (u) => this.listeners.get(u.sessionId)?.(u));
