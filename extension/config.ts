@@ -13,6 +13,7 @@ export function readSettings(): BackendSettings {
     promptPrefix: c.get<string>('promptPrefix', 'Please first think deeply about the question, and then put the final answer in \\boxed{}.'),
     idleTimeoutMs: c.get<number>('idleTimeoutMs', 120000),
     caCertificatePath: c.get<string>('caCertificatePath', '').trim(),
+    maxConcurrentSessions: c.get<number>('maxConcurrentSessions', 8),
   };
 }
 

@@ -1,7 +1,9 @@
-// Extension entry point: wires commands, the status bar and the lazily started language server.
+// Extension entry point: wires commands, the status bar, inline QA and the language server (started
+// on first use, or when a document that can reference images is open).
 import * as vscode from 'vscode';
 import { affectsVirgo, ApiKeyStore } from './config';
 import { chooseImage } from './imageSources';
+import { inlineQaClientOptions, startForDocuments } from './inlineQaClient';
 import { QuestionHistory } from './questionHistory';
 import { redactingLog } from './redactingLog';
 import { ReasoningPanel, type PanelDeps } from './reasoningPanel';
@@ -25,6 +27,16 @@ export function activate(context: vscode.ExtensionContext): VirgoApi {
     log,
     onBackendUsed: () => void status.check(),
   };
+  server.withClientOptions(inlineQaClientOptions(context, {
+    questions: deps.questions,
+    apiKey: () => apiKeys.get(),
+    log,
+    openThought: async (key) => {
+      const thought = await server.storedThought(key);
+      if (!thought) { void vscode.window.showErrorMessage('Virgo: that answer is no longer stored. Ask again.'); return; }
+      await ReasoningPanel.forNewImage(deps).showStoredThought(thought);
+    },
+  }));
   context.subscriptions.push(
     channel, server, status,
     vscode.commands.registerCommand('virgo.reasonAboutImage', async (uri?: unknown, options?: { question?: string }) => {
@@ -35,9 +47,8 @@ export function activate(context: vscode.ExtensionContext): VirgoApi {
         return;
       }
       const panel = ReasoningPanel.forNewImage(deps);
-      await panel.showImage({ path: image.fsPath });
       status.show();
-      if (options?.question !== undefined) await panel.ask(options.question);
+      await panel.showAndAsk({ path: image.fsPath }, options?.question);
     }),
     vscode.commands.registerCommand('virgo.setApiKey', async () => {
       await apiKeys.prompt();
@@ -56,6 +67,9 @@ export function activate(context: vscode.ExtensionContext): VirgoApi {
     vscode.commands.registerCommand('virgo.saveRecording', () => ReasoningPanel.current()?.saveRecording()),
     vscode.commands.registerCommand('virgo.stop', () => Promise.all(ReasoningPanel.panels().map((p) => p.stop()))),
     vscode.workspace.onDidChangeConfiguration((e) => { if (affectsVirgo(e)) status.reset(); }),
+    // Inline QA: the server starts when a document that can reference images is open.
+    startForDocuments(() => server.ensureStarted(), log),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => void server.notifyTrust(true)),
     { dispose: () => ReasoningPanel.panels().forEach((p) => p.dispose()) },
   );
   return { logUri: context.logUri };

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
+import type { StoredThought } from '../protocol/inlineQa';
 import type * as lsp from '../protocol/lsp';
 import type { ReasonEvent, Usage } from '../protocol/thought';
 import type { ErrorAction, HostToWebview, WebviewToHost } from '../protocol/webviewMessages';
@@ -34,6 +35,10 @@ export class ReasoningPanel implements vscode.Disposable {
   private sessionId: string | undefined;
   /** The last session that sent a request, for "Save Recording". */
   private lastSessionId: string | undefined;
+  /** A session that stopped early and can be continued. */
+  private continuable: string | undefined;
+  private claimed = false;
+  private disposed = false;
   private lastQuestion = '';
 
   /** A panel that is not streaming (to reuse), or a new one. */
@@ -54,7 +59,8 @@ export class ReasoningPanel implements vscode.Disposable {
   private constructor(private readonly deps: PanelDeps) {
     this.panel = vscode.window.createWebviewPanel(
       ReasoningPanel.viewType, 'Virgo',
-      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false },
+      // Beside the editor for the first panel; later ones stack as tabs with it, not in new columns.
+      { viewColumn: [...ReasoningPanel.all].at(-1)?.panel.viewColumn ?? vscode.ViewColumn.Beside, preserveFocus: false },
       {
         enableScripts: true,
         retainContextWhenHidden: true,
@@ -76,7 +82,19 @@ export class ReasoningPanel implements vscode.Disposable {
     void vscode.commands.executeCommand('setContext', 'virgo.panelOpen', ReasoningPanel.all.size > 0);
   }
 
-  get running(): boolean { return this.sessionId !== undefined; }
+  /** Streaming, or about to: a panel given an image and a question is not up for reuse. */
+  get running(): boolean { return this.sessionId !== undefined || this.claimed; }
+
+  /** Shows an image and, with a question, asks it at once; the panel is claimed meanwhile. */
+  async showAndAsk(source: lsp.ImageSource, question?: string): Promise<void> {
+    this.claimed = question !== undefined;
+    try {
+      await this.showImage(source);
+      if (question !== undefined && this.image) await this.ask(question);
+    } finally {
+      this.claimed = false;
+    }
+  }
 
   /** Prepares an image (file or pasted bytes) and shows it, ready for a question. */
   async showImage(source: lsp.ImageSource): Promise<void> {
@@ -101,40 +119,80 @@ export class ReasoningPanel implements vscode.Disposable {
     });
   }
 
+  /**
+   * A stored inline answer, replayed as the messages of a live session (nothing is sent). With the
+   * image file unchanged the panel prepares it, so asking again from here works as usual.
+   */
+  async showStoredThought({ answer: a, imagePath }: StoredThought): Promise<void> {
+    if (imagePath) await this.showImage({ path: imagePath });
+    if (!imagePath || !this.image) {
+      const s = readSettings();
+      this.image = undefined;
+      this.post({ type: 'compose', image: a.image, recentQuestions: this.deps.questions.recent(), backendLabel: backendLabel(s.backendUrl, a.model) });
+    }
+    this.panel.title = `Virgo: ${a.image.name}`;
+    this.lastQuestion = a.question;
+    this.post({ type: 'sessionStarted', question: a.question, startedAt: a.createdAt });
+    this.post({ type: 'start', event: a.start });
+    this.post({ type: 'segments', segments: a.segments });
+    // The token count comes from progress messages; times cannot be replayed (the stats show the replay's).
+    this.post({ type: 'progress', open: null, chunks: a.segments.reduce((n, s) => n + s.tokens, 0) });
+    this.post({ type: 'answer', answer: a.answer });
+    this.post({ type: 'end', reason: a.end.reason, usage: a.end.usage });
+  }
+
   /** Asks the current image a question (from the panel, or a command with the question given). */
   async ask(question: string): Promise<void> {
-    if (!this.image || this.running) return;
+    if (!this.image || this.sessionId !== undefined) return;
     this.lastQuestion = question;
     if (question.trim()) await this.deps.questions.remember(question.trim());
     const sessionId = randomUUID();
-    this.sessionId = sessionId;
     this.lastSessionId = sessionId;
-    this.deps.onBackendUsed();
     this.post({ type: 'sessionStarted', question, startedAt: Date.now() });
+    const imageId = this.image.imageId;
+    await this.runSession(sessionId, (params, onUpdate) =>
+      this.deps.server.reason({ ...params, imageId, question }, onUpdate));
+  }
+
+  /** Continue: the partial answer goes back to the model; new segments follow the old ones. */
+  async continue(): Promise<void> {
+    const sessionId = this.continuable;
+    if (!sessionId || this.running) return;
+    this.post({ type: 'sessionContinued' });
+    await this.runSession(sessionId, (params, onUpdate) => this.deps.server.continueSession(params, onUpdate));
+  }
+
+  private async runSession(
+    sessionId: string,
+    request: (params: { sessionId: string; settings: ReturnType<typeof readSettings>; apiKey?: string }, onUpdate: (u: lsp.SessionUpdate) => void) => Promise<lsp.ReasonResult>,
+  ): Promise<void> {
+    this.sessionId = sessionId;
+    this.continuable = undefined;
+    this.deps.onBackendUsed();
     let end: Extract<ReasonEvent, { type: 'end' }> | undefined;
     let result: lsp.ReasonResult;
     try {
-      result = await this.deps.server.reason(
-        { sessionId, imageId: this.image.imageId, question, settings: readSettings(), apiKey: await this.deps.apiKeys.get() },
-        (u) => {
-          if (u.kind === 'progress') this.post({ type: 'progress', open: u.open, chunks: u.chunks });
-          else if (u.kind === 'retrying') this.post({ type: 'retrying', attempt: u.attempt, delayMs: u.delayMs, reason: u.reason });
-          else if (u.event.type === 'end') end = u.event; // posted below, with what to do about an error
-          else this.forward(u.event);
-        },
-      );
+      result = await request({ sessionId, settings: readSettings(), apiKey: await this.deps.apiKeys.get() }, (u) => {
+        if (u.kind === 'progress') this.post({ type: 'progress', open: u.open, chunks: u.chunks });
+        else if (u.kind === 'retrying') this.post({ type: 'retrying', attempt: u.attempt, delayMs: u.delayMs, reason: u.reason });
+        else if (u.kind === 'queued') this.post({ type: 'queued', ahead: u.ahead });
+        else if (u.event.type === 'end') end = u.event; // posted below, with what to do about it
+        else this.forward(u.event);
+      });
     } catch (e) {
       result = { reason: 'error', error: `The Virgo language server failed: ${(e as Error).message}`, errorKind: 'server' };
     } finally {
       this.sessionId = undefined;
     }
+    if (result.canContinue) this.continuable = sessionId;
     const usage: Usage | null = end?.usage ?? null;
+    const actions = actionsFor(result);
     if (result.reason === 'error') {
       this.deps.log.error(`session ended with an error: ${result.error}`);
-      this.post({ type: 'end', reason: 'error', usage, error: result.error, actions: actionsFor(result) });
+      this.post({ type: 'end', reason: 'error', usage, error: result.error, actions });
     } else {
       this.deps.log.info(`session ended: ${result.reason}${usage ? `, ${usage.completion_tokens} tokens` : ''}`);
-      this.post({ type: 'end', reason: result.reason, usage });
+      this.post({ type: 'end', reason: result.reason, usage, actions });
     }
   }
 
@@ -154,7 +212,8 @@ export class ReasoningPanel implements vscode.Disposable {
       ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, `${base}.recording.json`) } : {}),
     });
     if (!target) return undefined;
-    await vscode.workspace.fs.writeFile(target, Buffer.from(JSON.stringify(recording, null, 1) + '\n'));
+    if (target.scheme === 'file') await this.deps.server.saveRecording(this.lastSessionId!, target.fsPath);
+    else await vscode.workspace.fs.writeFile(target, Buffer.from(JSON.stringify(recording, null, 1) + '\n'));
     this.deps.log.info(`recording saved: ${target.toString(true)} (${recording.events.length} events)`);
     return target;
   }
@@ -176,7 +235,7 @@ export class ReasoningPanel implements vscode.Disposable {
     switch (m.type) {
       case 'ready':
         this.ready = true;
-        for (const q of this.queue.splice(0)) void this.panel.webview.postMessage(q);
+        for (const q of this.queue.splice(0)) this.panel.webview.postMessage(q).then(undefined, () => undefined);
         return;
       case 'ask': return this.ask(m.question);
       case 'stop': return this.stop();
@@ -198,16 +257,20 @@ export class ReasoningPanel implements vscode.Disposable {
       case 'checkBackend': await vscode.commands.executeCommand('virgo.checkBackend'); return;
       case 'showLog': this.deps.log.show(); return;
       case 'retry': await this.ask(this.lastQuestion); return;
+      case 'continue': await this.continue(); return;
     }
   }
 
   private post(message: HostToWebview): void {
-    if (this.ready) void this.panel.webview.postMessage(message);
+    if (this.disposed) return;
+    // A panel closed mid-stream rejects: the session is being stopped anyway.
+    if (this.ready) this.panel.webview.postMessage(message).then(undefined, () => undefined);
     else this.queue.push(message);
   }
 
   dispose(): void {
     if (!ReasoningPanel.all.delete(this)) return;
+    this.disposed = true;
     ReasoningPanel.updateContext();
     void this.stop();
     this.panel.dispose();
@@ -215,8 +278,17 @@ export class ReasoningPanel implements vscode.Disposable {
   }
 }
 
-/** What the user can do about an error, by its kind. */
+/** What the user can do about how a session ended. */
 export function actionsFor(r: lsp.ReasonResult): ErrorAction[] {
+  if (r.reason === 'stop') return [];
+  // Continue comes first when the model can carry on from where it stopped.
+  const more = r.canContinue && (r.reason === 'length' || r.reason === 'cancelled' || r.errorKind === 'stream' || r.errorKind === 'idle')
+    ? ['continue' as const] : [];
+  return [...more, ...errorActions(r)];
+}
+
+function errorActions(r: lsp.ReasonResult): ErrorAction[] {
+  if (r.reason === 'length' || r.reason === 'cancelled') return [];
   if (r.status === 401 || r.status === 403) return ['setApiKey', 'openSettings', 'retry'];
   if (r.status === 404) return ['openSettings', 'checkBackend'];
   if (r.errorKind === 'connection' || r.errorKind === 'timeout') return ['checkBackend', 'openSettings', 'retry'];

@@ -1,4 +1,5 @@
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
+import type { OpenThoughtArgs, StoredThought } from './inlineQa';
 import type { Recording } from './recording';
 import type { BackendSettings } from './settings';
 import type { EndReason, PreparedImageInfo, ReasonEvent } from './thought';
@@ -27,8 +28,16 @@ export interface ReasonParams {
   /** From SecretStorage; never logged. */
   apiKey?: string;
 }
+export interface ContinueParams {
+  sessionId: string;
+  settings: BackendSettings;
+  apiKey?: string;
+}
+
 export interface ReasonResult {
   reason: EndReason;
+  /** The session stopped early and `continueSession` can carry it on. */
+  canContinue?: boolean;
   error?: string;
   /** The backend error's kind ('http', 'connection', 'idle', …) and HTTP status, to offer the right fix. */
   errorKind?: string;
@@ -41,17 +50,28 @@ export interface CheckBackendResult { ok: boolean; models: string[]; error?: str
 export type SessionUpdate =
   | { sessionId: string; kind: 'event'; event: ReasonEvent }
   | { sessionId: string; kind: 'progress'; open: OpenSegmentView | null; chunks: number }
-  | { sessionId: string; kind: 'retrying'; attempt: number; delayMs: number; reason: string };
+  | { sessionId: string; kind: 'retrying'; attempt: number; delayMs: number; reason: string }
+  /** Waiting for a free slot (virgo.maxConcurrentSessions); `ahead` sessions go first. */
+  | { sessionId: string; kind: 'queued'; ahead: number };
 
 /** extension → server: check and size an image (a refusal is an IMAGE_REFUSED error with the message to show). */
 export const prepareImage = new RequestType<PrepareImageParams, PrepareImageResult, void>('virgo/prepareImage');
 /** extension → server: run one reasoning session; resolves when it ends (updates stream as notifications). */
 export const reason = new RequestType<ReasonParams, ReasonResult, void>('virgo/reason');
+/** extension → server: continue an interrupted session (drop, stop or max tokens); updates as for reason. */
+export const continueSession = new RequestType<ContinueParams, ReasonResult, void>('virgo/continueSession');
 /** extension → server: is the backend reachable, and which models does it serve? */
 export const checkBackend = new RequestType<CheckBackendParams, CheckBackendResult, void>('virgo/checkBackend');
 /** extension → server: the recording of a session (request, image info, every chunk with its time), or null when forgotten. */
 export const getRecording = new RequestType<{ sessionId: string }, Recording | null, void>('virgo/getRecording');
+/** extension → server: write a session's recording to a file, atomically; the number of events, or null when forgotten. */
+export const saveRecording = new RequestType<{ sessionId: string; path: string }, { events: number } | null, void>('virgo/saveRecording');
 /** extension → server: stop a session (closes the backend request). */
 export const cancelSession = new NotificationType<{ sessionId: string }>('virgo/cancelSession');
 /** server → extension: a session's events and live progress. */
 export const sessionUpdate = new NotificationType<SessionUpdate>('virgo/sessionUpdate');
+
+/** extension → server: a stored inline answer in full (its thought, for the panel), or null when unknown. */
+export const storedThought = new RequestType<OpenThoughtArgs, StoredThought | null, void>('virgo/storedThought');
+/** extension → server: the workspace's trust changed (inline QA is read-only while untrusted). */
+export const workspaceTrust = new NotificationType<{ trusted: boolean }>('virgo/workspaceTrust');

@@ -11,4 +11,6 @@ export interface BackendSettings {
   idleTimeoutMs: number;
   /** A PEM file of extra CAs to trust for an https backend; empty: the system's roots only. */
   caCertificatePath: string;
+  /** Sessions streaming at once; more wait in a queue. */
+  maxConcurrentSessions?: number;
 }

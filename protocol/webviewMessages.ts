@@ -19,7 +19,7 @@ export interface ImageCard {
 }
 
 /** Something the user can do about an error, shown as a button in the panel. */
-export type ErrorAction = 'openSettings' | 'setApiKey' | 'checkBackend' | 'retry' | 'showLog';
+export type ErrorAction = 'continue' | 'openSettings' | 'setApiKey' | 'checkBackend' | 'retry' | 'showLog';
 
 /** Extension → webview. */
 export type HostToWebview =
@@ -35,6 +35,10 @@ export type HostToWebview =
   /** The open segment and counters, at most once per animation frame's worth of chunks. */
   | { type: 'progress'; open: OpenSegmentView | null; chunks: number }
   | { type: 'retrying'; attempt: number; delayMs: number; reason: string }
+  /** Waiting for a free session slot; `ahead` sessions go first. */
+  | { type: 'queued'; ahead: number }
+  /** Continue was pressed: the same thought carries on (segments stay, new ones follow). */
+  | { type: 'sessionContinued' }
   | { type: 'answer'; answer: Answer }
   | { type: 'end'; reason: EndReason; usage: Usage | null; error?: string; actions?: ErrorAction[] };
 

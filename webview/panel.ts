@@ -166,6 +166,14 @@ export class Panel {
       case 'sessionStarted':
         this.beginSession(msg.question);
         break;
+      case 'sessionContinued':
+        this.resumeSession();
+        break;
+      case 'queued':
+        this.notices.show('info', `Waiting for a free slot: ${msg.ahead} ${msg.ahead === 1 ? 'session' : 'sessions'} ahead`,
+          'Raise virgo.maxConcurrentSessions to run more at once.');
+        this.retryNotice = true; // cleared by the first progress
+        break;
       case 'start': {
         const e = msg.event;
         this.header.setMeta([e.model, basename(e.file), `${e.sentWidth}×${e.sentHeight}`, `${e.imageTokens} visual tokens`]);
@@ -248,6 +256,16 @@ export class Panel {
     this.statsView.update(this.stats.snapshot(this.now()), true);
     this.setMode('session');
     this.scroller.scrollTop = 0;
+    this.startTimer();
+    this.stepping.updateToolbar();
+  }
+
+  private resumeSession(): void {
+    this.live = true;
+    this.notices.clear();
+    this.thought.unfreezeOpen();
+    this.stats.resume();
+    this.header.setStatus('waiting');
     this.startTimer();
     this.stepping.updateToolbar();
   }

@@ -21,9 +21,12 @@ export function hostChannel(api: VsCodeApi): HostChannel {
   return { post: (message) => api.postMessage(message) };
 }
 
-const hostTypes: ReadonlySet<string> = new Set<HostToWebview['type']>([
-  'compose', 'imageError', 'sessionStarted', 'start', 'segments', 'progress', 'retrying', 'answer', 'end',
-]);
+/** Every host message type: a Record, so a type added to the protocol but not here fails to compile. */
+const HOST_TYPES: Record<HostToWebview['type'], true> = {
+  compose: true, imageError: true, sessionStarted: true, sessionContinued: true, start: true, segments: true,
+  progress: true, retrying: true, queued: true, answer: true, end: true,
+};
+const hostTypes: ReadonlySet<string> = new Set(Object.keys(HOST_TYPES));
 
 /**
  * Messages arrive on `window` from anything that can postMessage to us; only objects with a known

@@ -3,19 +3,20 @@ import sharp from 'sharp';
 import type { Connection } from 'vscode-languageserver/node';
 import { ResponseError } from 'vscode-languageserver/node';
 import * as lsp from '../../protocol/lsp';
-import type { OpenSegmentView } from '../../protocol/webviewMessages';
+import type { BackendSettings } from '../../protocol/settings';
+import { ProgressThrottle } from './progressThrottle';
+import { SessionQueue } from './sessionQueue';
 import { listModels } from '../backend/backendClient';
 import { readCaCertificates } from '../backend/caCertificates';
 import { ImageError, prepareImage, prepareImageBuffer, type PreparedImage } from '../image/imagePrep';
-import { runReasoning } from '../reasoning/reasonSession';
+import { runReasoning, type Continuation } from '../reasoning/reasonSession';
 import { SessionRecorder } from '../replay/sessionRecorder';
+import { writeFileAtomic } from '../util/atomicWrite';
 
 /** How many prepared images stay in memory for `reason` (the panel's current one, recent ones). */
 const MAX_IMAGES = 16;
 /** Finished sessions whose recording can still be saved. */
 const MAX_RECORDINGS = 16;
-/** Live progress at most this often: the webview renders per frame, the host needn't relay every token. */
-const PROGRESS_INTERVAL_MS = 32;
 const THUMBNAIL_EDGE = 480;
 
 /**
@@ -27,6 +28,9 @@ export class ReasoningService {
   private readonly images = new Map<string, PreparedImage>();
   private readonly sessions = new Map<string, AbortController>();
   private readonly recorders = new Map<string, SessionRecorder>();
+  /** Sessions that stopped early and can be continued. */
+  private readonly interrupted = new Map<string, { request: { image: PreparedImage; question: string }; continuation: Continuation }>();
+  private readonly queue = new SessionQueue(8);
 
   constructor(private readonly connection: Connection) {}
 
@@ -34,8 +38,16 @@ export class ReasoningService {
     const c = this.connection;
     c.onRequest(lsp.prepareImage, (p) => this.prepare(p));
     c.onRequest(lsp.reason, (p, token) => this.reason(p, token));
+    c.onRequest(lsp.continueSession, (p, token) => this.continueSession(p, token));
     c.onRequest(lsp.checkBackend, (p) => this.check(p));
     c.onRequest(lsp.getRecording, ({ sessionId }) => this.recorders.get(sessionId)?.toRecording() ?? null);
+    c.onRequest(lsp.saveRecording, async ({ sessionId, path }) => {
+      const recording = this.recorders.get(sessionId)?.toRecording();
+      if (!recording) return null;
+      // Temp file + rename: a crash mid-write leaves any earlier file whole.
+      await writeFileAtomic(path, JSON.stringify(recording, null, 1) + '\n');
+      return { events: recording.events.length };
+    });
     c.onNotification(lsp.cancelSession, ({ sessionId }) => this.sessions.get(sessionId)?.abort());
   }
 
@@ -67,65 +79,77 @@ export class ReasoningService {
     };
   }
 
-  async reason(p: lsp.ReasonParams, token: { onCancellationRequested(f: () => void): unknown }): Promise<lsp.ReasonResult> {
+  reason(p: lsp.ReasonParams, token: CancellationLike): Promise<lsp.ReasonResult> {
     const image = this.images.get(p.imageId);
     if (!image) throw new ResponseError(lsp.IMAGE_REFUSED, 'The image is no longer prepared: pick it again.');
-    const controller = new AbortController();
-    this.sessions.set(p.sessionId, controller);
     const recorder = new SessionRecorder(image, p.question);
     this.recorders.set(p.sessionId, recorder);
     while (this.recorders.size > MAX_RECORDINGS) this.recorders.delete(this.recorders.keys().next().value!);
+    return this.run(p.sessionId, { image, question: p.question }, p.settings, p.apiKey, token, recorder);
+  }
+
+  /** Continue: the partial answer goes back to the model, and new segments follow the old ones. */
+  continueSession(p: lsp.ContinueParams, token: CancellationLike): Promise<lsp.ReasonResult> {
+    const interrupted = this.interrupted.get(p.sessionId);
+    if (!interrupted) throw new ResponseError(lsp.IMAGE_REFUSED, 'This session can no longer be continued: ask again.');
+    this.interrupted.delete(p.sessionId);
+    return this.run(p.sessionId, interrupted.request, p.settings, p.apiKey, token, this.recorders.get(p.sessionId), interrupted.continuation);
+  }
+
+  private async run(
+    sessionId: string,
+    request: { image: PreparedImage; question: string },
+    s: BackendSettings,
+    apiKey: string | undefined,
+    token: CancellationLike,
+    recorder: SessionRecorder | undefined,
+    continueFrom?: Continuation,
+  ): Promise<lsp.ReasonResult> {
+    const controller = new AbortController();
+    this.sessions.set(sessionId, controller);
     token.onCancellationRequested(() => controller.abort());
     const send = (u: lsp.SessionUpdate) => void this.connection.sendNotification(lsp.sessionUpdate, u);
-    const { sessionId } = p;
-    const s = p.settings;
-    let lastProgress = 0;
-    let pending: { open: OpenSegmentView | null; chunks: number } | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    const flushProgress = () => {
-      timer = undefined;
-      if (!pending) return;
-      lastProgress = Date.now();
-      send({ sessionId, kind: 'progress', ...pending });
-      pending = undefined;
-    };
-    let caCertificates: string | undefined;
+    const progress = new ProgressThrottle((open, chunks) => send({ sessionId, kind: 'progress', open, chunks }));
+    let release: (() => void) | undefined;
     try {
-      caCertificates = await caFor(s);
-    } catch (e) {
-      this.sessions.delete(sessionId);
-      return { reason: 'error', error: (e as Error).message, errorKind: 'config' };
-    }
-    try {
+      const caCertificates = await caFor(s).catch((e: Error) => { throw new ConfigError(e.message); });
+      this.queue.setLimit(s.maxConcurrentSessions || 8);
+      if (this.queue.ahead > 0) send({ sessionId, kind: 'queued', ahead: this.queue.ahead });
+      release = await this.queue.acquire(controller.signal).catch(() => undefined);
+      if (!release) return { reason: 'cancelled' };
       const outcome = await runReasoning(
         {
-          image, question: p.question, model: s.model || undefined, max_tokens: s.maxTokens,
+          ...request, model: s.model || undefined, max_tokens: s.maxTokens,
           temperature: s.temperature, promptPrefix: s.promptPrefix,
         },
-        { baseUrl: s.backendUrl, apiKey: p.apiKey, idleTimeoutMs: s.idleTimeoutMs, signal: controller.signal, caCertificates },
+        { baseUrl: s.backendUrl, apiKey, idleTimeoutMs: s.idleTimeoutMs, signal: controller.signal, caCertificates },
         {
           onEvent: (event) => {
             // A closed segment supersedes the open one: send what is pending first, in order.
-            if (timer) { clearTimeout(timer); flushProgress(); }
+            progress.flush();
             send({ sessionId, kind: 'event', event });
           },
-          onProgress: (open, chunks) => {
-            pending = { open, chunks };
-            if (timer) return;
-            timer = setTimeout(flushProgress, Math.max(0, PROGRESS_INTERVAL_MS - (Date.now() - lastProgress)));
-          },
+          onProgress: (open, chunks) => progress.update(open, chunks),
           onRetry: (attempt, delayMs, reason) => send({ sessionId, kind: 'retrying', attempt, delayMs, reason }),
-          onRequest: (body, model) => recorder.requestSent(body, model),
-          onChunk: (chunk) => recorder.chunk(chunk),
+          onRequest: (body, model) => { if (!continueFrom) recorder?.requestSent(body, model); },
+          onChunk: (chunk) => recorder?.chunk(chunk),
         },
+        { keepOpen: true, ...(continueFrom ? { continueFrom } : {}) },
       );
+      if (outcome.continuation) this.interrupted.set(sessionId, { request, continuation: outcome.continuation });
+      while (this.interrupted.size > MAX_RECORDINGS) this.interrupted.delete(this.interrupted.keys().next().value!);
       const error = outcome.error;
       return {
         reason: outcome.reason,
+        canContinue: outcome.continuation !== undefined,
         ...(error ? { error: error.message, errorKind: error.kind, status: error.status } : {}),
       };
+    } catch (e) {
+      if (e instanceof ConfigError) return { reason: 'error', error: e.message, errorKind: 'config' };
+      throw e;
     } finally {
-      if (timer) clearTimeout(timer);
+      progress.dispose();
+      release?.();
       this.sessions.delete(sessionId);
     }
   }
@@ -145,3 +169,8 @@ export class ReasoningService {
 function caFor(s: { caCertificatePath?: string }): Promise<string | undefined> {
   return s.caCertificatePath ? readCaCertificates(s.caCertificatePath, 'the virgo.caCertificatePath setting') : Promise.resolve(undefined);
 }
+
+type CancellationLike = { onCancellationRequested(f: () => void): unknown };
+
+/** A setting that makes a request impossible (e.g. an unreadable CA file). */
+class ConfigError extends Error {}

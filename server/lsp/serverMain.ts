@@ -4,14 +4,21 @@
  * LSP editor (`--stdio`). The transport comes from the command line, as vscode-languageserver reads it.
  */
 import { createConnection, ProposedFeatures, TextDocumentSyncKind } from 'vscode-languageserver/node';
+import { InlineQaService } from '../inlineQa/inlineQaFeatures';
 import { ReasoningService } from './reasoningService';
 
 const connection = createConnection(ProposedFeatures.all);
+const inlineQa = new InlineQaService(connection);
 
-connection.onInitialize(() => ({
-  capabilities: { textDocumentSync: TextDocumentSyncKind.Incremental },
+connection.onInitialize((params) => ({
+  capabilities: {
+    // Documents that can reference images (Markdown, LaTeX, HTML, rST, AsciiDoc, notebooks), for inline QA.
+    textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+    ...inlineQa.initialize(params),
+  },
   serverInfo: { name: 'virgo-language-server' },
 }));
+connection.onInitialized(() => inlineQa.initialized());
 
 new ReasoningService(connection).register();
 connection.listen();

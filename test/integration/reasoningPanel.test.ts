@@ -147,8 +147,10 @@ suite('reasoning panel', () => {
   test('Stop closes the backend connection and keeps the partial thought', async () => {
     backend.setScenario({ kind: 'stream', content: TRIANGLE_TRANSCRIPT, chunkChars: 3, delayMs: 40 });
     const closedBefore = backend.closedConnections;
-    void vscode.commands.executeCommand('virgo.reasonAboutImage', sample, { question: 'What is AB?' });
-    await until('the first closed segment', async () => (await readPanel()).closed.length >= 1);
+    void vscode.commands.executeCommand('virgo.reasonAboutImage', sample, { question: 'Stop me' });
+    // The panel may be reused: wait for this session, not the thought still on screen from the last one.
+    await until('the first closed segment of this session', () => evalInWebview<boolean>(
+      `document.querySelector('.session__question')?.textContent === 'Stop me' && document.querySelector('[data-status]')?.dataset.status === 'thinking' && document.querySelectorAll('ol li[data-index]:not([data-open])').length >= 1`));
     await click('.session__actions button:has-text("Stop")', { inWebview: true });
     await until('the fake backend to see the connection close', async () => backend.closedConnections > closedBefore);
     const state = await until('the stopped state', async () => {

@@ -137,6 +137,16 @@ function bridgeOps(page) {
       const { frame } = await webview(page, timeoutMs);
       return frame.evaluate(expression);
     },
+    /** Evaluates in every webview's document, shown or hidden (panels kept alive in background tabs). */
+    async evalInAllWebviews({ expression }) {
+      const results = [];
+      for (const frame of page.frames()) {
+        const element = await frame.frameElement().catch(() => null);
+        if (!element || (await element.getAttribute('id')) !== 'active-frame') continue;
+        results.push(await frame.evaluate(expression));
+      }
+      return results;
+    },
     async evalInPage({ expression }) {
       return page.evaluate(expression);
     },

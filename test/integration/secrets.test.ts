@@ -30,12 +30,10 @@ suite('API key secrecy', () => {
 
   test('the key is used as a Bearer token and never appears in the log, the panel, errors or exports', async () => {
     await vscode.extensions.getExtension('virgo-vscode.virgo-vscode')!.activate();
-    // Make the Virgo log record message traces (with params), through the real UI.
-    await press('F1');
-    await until('the command palette', () => evalInPage<boolean>(`!!document.querySelector('.quick-input-widget input')`));
-    await typeText('Developer: Set Log Level');
-    await until('the command', () => evalInPage<boolean>(`[...document.querySelectorAll('.quick-input-list .monaco-list-row')].some((r) => r.textContent.includes('Set Log Level'))`));
-    await press('Enter');
+    // Make the Virgo log record message traces (with params), through the real UI ("Developer: Set Log Level…").
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    void vscode.commands.executeCommand('workbench.action.setLogLevel');
+    await until('the quick input to have focus', () => evalInPage<boolean>(`!!document.activeElement?.closest('.quick-input-widget')`));
     await new Promise((r) => setTimeout(r, 500));
     await screenshot('log-level-picker');
     await until('the log picker', () => evalInPage<boolean>(`[...document.querySelectorAll('.quick-input-list .monaco-list-row')].some((r) => /^Virgo/.test(r.getAttribute('aria-label') ?? r.textContent))`));
@@ -45,7 +43,7 @@ suite('API key secrecy', () => {
     await typeText('Trace');
     await press('Enter');
     void vscode.commands.executeCommand('virgo.setApiKey');
-    await until('the API key input', () => evalInPage<boolean>(`!!document.querySelector('.quick-input-widget input[type="password"]')`));
+    await until('the API key input, focused', () => evalInPage<boolean>(`document.activeElement?.matches('.quick-input-widget input[type="password"]') ?? false`));
     await typeText(SECRET);
     await press('Enter');
 

@@ -62,6 +62,11 @@ export function evalInWebview<T = unknown>(expression: string, timeoutMs = 10_00
 }
 
 /** Evaluates a JS expression in the workbench page itself (e.g. to read the DOM of a notification). */
+/** Evaluates in every webview's document (background tabs included); one result each. */
+export function evalInAllWebviews<T = unknown>(expression: string): Promise<T[]> {
+  return call<T[]>('evalInAllWebviews', { expression });
+}
+
 export function evalInPage<T = unknown>(expression: string): Promise<T> {
   return call<T>('evalInPage', { expression });
 }

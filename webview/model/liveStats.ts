@@ -72,6 +72,11 @@ export class LiveStats {
     }
   }
 
+  /** Continue: the clock runs again from where it stopped, counts carry on. */
+  resume(): void {
+    this.endedAt = null;
+  }
+
   finish(now: number, usage: Usage | null): void {
     if (this.endedAt === null) this.endedAt = now;
     this.usage = usage;

@@ -2,6 +2,7 @@ import type { ErrorAction } from '../../protocol/webviewMessages';
 import { button, h } from '../dom';
 
 const ACTION_LABEL: Record<ErrorAction, string> = {
+  continue: 'Continue',
   openSettings: 'Open Settings',
   setApiKey: 'Set API Key',
   checkBackend: 'Check Backend',

@@ -112,6 +112,18 @@ export class ThoughtView {
     li.setAttribute('aria-label', `${li.getAttribute('aria-label') ?? 'Segment'} (incomplete)`);
   }
 
+  /** Continue: the frozen partial segment is being written again. */
+  unfreezeOpen(): void {
+    const li = this.pending;
+    if (!li || li.dataset.partial !== 'true') return;
+    delete li.dataset.partial;
+    li.dataset.open = 'true';
+    li.setAttribute('aria-busy', 'true');
+    li.classList.remove('segment--partial');
+    li.classList.add('segment--open');
+    li.setAttribute('aria-label', (li.getAttribute('aria-label') ?? 'Segment').replace(/ \(incomplete\)$/, ''));
+  }
+
   /** Marks the stepping position (or none); returns the element to focus. */
   setCurrent(index: number | null): HTMLLIElement | null {
     const next = index === null ? null : this.items[index] ?? null;

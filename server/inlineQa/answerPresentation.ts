@@ -1,0 +1,128 @@
+/**
+ * How a stored answer reads next to its reference: the one-line lens ("Virgo: √5 · 2,140 tokens
+ * · 41 s"), the inlay hint, the hover, the text a code action inserts, and the Markdown file
+ * editors without Virgo's panel open for the full thought. Pure functions of the stored data.
+ */
+import type { AskReferenceArgs, OpenThoughtArgs, StoredAnswer } from '../../protocol/inlineQa';
+import { ASK_ABOUT_REFERENCE, OPEN_THOUGHT } from '../../protocol/inlineQa';
+import type { AnswerSummary, Freshness } from './answerStore';
+
+/** LaTeX that answers are usually written in, as plain text (a lens cannot render math). */
+const TEX_SYMBOLS: Array<[RegExp, string]> = [
+  [/\\(?:left|right|displaystyle|quad|qquad)\b|\\[,;!:]/g, ''],
+  [/\^\{?\\circ\}?|\\degree/g, '°'],
+  [/\\pi\b/g, 'π'], [/\\theta\b/g, 'θ'], [/\\alpha\b/g, 'α'], [/\\beta\b/g, 'β'], [/\\gamma\b/g, 'γ'],
+  [/\\Delta\b/g, 'Δ'], [/\\lambda\b/g, 'λ'], [/\\mu\b/g, 'μ'], [/\\sigma\b/g, 'σ'], [/\\omega\b/g, 'ω'],
+  [/\\times\b/g, '×'], [/\\cdot\b/g, '·'], [/\\pm\b/g, '±'], [/\\leq?\b/g, '≤'], [/\\geq?\b/g, '≥'],
+  [/\\neq?\b/g, '≠'], [/\\approx\b/g, '≈'], [/\\infty\b/g, '∞'], [/\\%/g, '%'], [/\\\$/g, '$'],
+  [/\^(?:2|\{2\})/g, '²'], [/\^(?:3|\{3\})/g, '³'], [/\\(?:text|mathrm|mathbf|textbf|operatorname|mbox)\{([^{}]*)\}/g, '$1'],
+];
+
+export function prettyTex(tex: string): string {
+  let s = tex.trim();
+  for (let i = 0; i < 4; i++) {
+    const before = s;
+    s = s.replace(/\\sqrt\{([^{}]*)\}/g, (_, a: string) => (/^\w+$/.test(a) ? `√${a}` : `√(${a})`));
+    s = s.replace(/\\[dt]?frac\{([^{}]*)\}\{([^{}]*)\}/g, (_, a: string, b: string) => `${wrap(a)}/${wrap(b)}`);
+    for (const [re, to] of TEX_SYMBOLS) s = s.replace(re, to);
+    if (s === before) break;
+  }
+  return s.replace(/[{}]/g, '').replace(/\s+/g, ' ').trim();
+}
+
+const wrap = (x: string) => (/^[\w.√]+$/.test(x) ? x : `(${x})`);
+
+/** The answer in a few words: the last \boxed{}, else the start of the solution. */
+export function shortAnswer(s: AnswerSummary, max = 48): string {
+  if (s.boxed !== null) return clip(prettyTex(s.boxed), max);
+  const text = s.answerText.replace(/\s+/g, ' ').trim();
+  if (text) return clip(text, max);
+  return s.reason === 'length' ? 'no answer (stopped at max tokens)' : 'no answer';
+}
+
+export function clip(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1).trimEnd()}…`;
+}
+
+export function formatSeconds(ms: number): string {
+  const s = ms / 1000;
+  return s < 10 ? `${s.toFixed(1)} s` : `${Math.round(s).toLocaleString('en-US')} s`;
+}
+
+const STALE_LABEL: Partial<Record<Freshness, string>> = { stale: ' (image changed)', missing: ' (image missing)' };
+
+/** "Virgo: √5 · 2,140 tokens · 41 s", marked when the image changed since. */
+export function lensTitle(s: AnswerSummary, freshness: Freshness): string {
+  return `Virgo${STALE_LABEL[freshness] ?? ''}: ${shortAnswer(s)} · ${s.tokens.toLocaleString('en-US')} tokens · ${formatSeconds(s.durationMs)}`;
+}
+
+export function inlayLabel(s: AnswerSummary, freshness: Freshness): string {
+  return `Virgo${freshness === 'stale' ? ' (stale)' : ''}: ${shortAnswer(s, 32)}`;
+}
+
+/** Escapes text from documents and models for a Markdown hover. */
+export function mdEscape(s: string): string {
+  // Mid-line, only these can start Markdown or HTML; escaping more shows as backslashes in plain-text hovers.
+  return s.replace(/[\\`*_[\]<>|]/g, (c) => `\\${c}`);
+}
+
+export function commandLink(label: string, command: string, args: unknown): string {
+  return `[${label}](command:${command}?${encodeURIComponent(JSON.stringify([args]))})`;
+}
+
+export interface HoverFacts {
+  name: string;
+  /** "640×480 px, sent as 644×476 · 391 visual tokens", or why the image can't be used. */
+  imageLine: string;
+  thumbnailDataUri?: string;
+  answer?: { summary: AnswerSummary; freshness: Freshness };
+  askArgs?: AskReferenceArgs;
+  /** Why asking is not offered (untrusted workspace, remote images off…). */
+  cannotAsk?: string;
+}
+
+export function hoverMarkdown(f: HoverFacts): string {
+  const parts = [`**Virgo** · \`${f.name.replace(/`/g, "'")}\` · ${f.imageLine}`];
+  const links: string[] = [];
+  if (f.answer) {
+    const { summary: s, freshness } = f.answer;
+    parts.push(`**Last question:** ${mdEscape(s.question)}`);
+    const raw = s.boxed !== null && prettyTex(s.boxed) !== s.boxed.trim() ? ` (\`${s.boxed.replace(/`/g, "'")}\`)` : '';
+    parts.push(`**Answer:** ${mdEscape(shortAnswer(s, 120))}${raw}`);
+    parts.push(`*${s.tokens.toLocaleString('en-US')} tokens · ${formatSeconds(s.durationMs)} · ${mdEscape(s.model)} · asked ${new Date(s.createdAt).toISOString().slice(0, 16).replace('T', ' ')} UTC*`);
+    if (freshness === 'stale') parts.push('⚠ The image changed since this answer: ask again for a current one.');
+    if (freshness === 'missing') parts.push('⚠ The image file is gone; this answer is about the image as it was.');
+    links.push(commandLink('Open the reasoning', OPEN_THOUGHT, { key: s.key } satisfies OpenThoughtArgs));
+  }
+  if (f.askArgs) links.push(commandLink(f.answer ? 'Ask again…' : 'Ask Virgo…', ASK_ABOUT_REFERENCE, f.askArgs));
+  if (f.cannotAsk) parts.push(`*${f.cannotAsk}*`);
+  if (links.length) parts.push(links.join(' · '));
+  // Last: hovers have a height limit, and the answer and links matter more than the picture.
+  if (f.thumbnailDataUri) parts.push(`![${mdEscape(f.name)}](${f.thumbnailDataUri})`);
+  return parts.join('\n\n');
+}
+
+const REFLECTION_MARK = { backtrack: '↺ backtrack', verify: '✓ verify', alternative: '⇄ alternative' } as const;
+
+/** The whole thought as Markdown, for editors that open a file instead of Virgo's panel. */
+export function thoughtMarkdown(a: StoredAnswer): string {
+  const lines = [
+    `# Virgo: ${a.question}`, '',
+    `${a.source} · ${a.model} · ${a.start.sentWidth}×${a.start.sentHeight} sent (${a.start.imageTokens} visual tokens) · ` +
+      `${(a.end.usage?.completion_tokens ?? 0).toLocaleString('en-US')} tokens · ${formatSeconds(a.durationMs)} · ${new Date(a.createdAt).toISOString()}`,
+    '',
+  ];
+  let phase = '';
+  let step = 0;
+  for (const s of a.segments) {
+    if (s.phase !== phase) {
+      phase = s.phase;
+      lines.push(`## ${phase === 'thought' ? 'Thought' : 'Solution'}`, '');
+    }
+    const mark = s.kind === 'reflection' && s.reflection ? `**${REFLECTION_MARK[s.reflection]}** ` : `**${++step}.** `;
+    lines.push(mark + s.text.trim(), '');
+  }
+  if (a.answer.boxed.length) lines.push(`**Answer:** $\\boxed{${a.answer.boxed.at(-1)}}$`, '');
+  if (a.end.reason === 'length') lines.push('*The model stopped at the max-tokens budget.*', '');
+  return lines.join('\n');
+}
