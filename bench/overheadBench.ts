@@ -202,8 +202,8 @@ function bareChildRun(url: string, body: string): Promise<{ ttft: number; exit: 
   });
 }
 
-/** A CPU profile of the parser as runReasoning drives it (push + openSegment per token), to a file. */
-async function profileParser(pieces: string[]): Promise<string> {
+/** A CPU profile of the parser fed token by token (with openSegment() after each, as runReasoning does, or not), to a file. */
+async function profileParser(pieces: string[], withOpenSegment: boolean): Promise<string> {
   const session = new Session();
   session.connect();
   const post = (method: string, params?: object) => new Promise<unknown>((resolve, reject) =>
@@ -211,7 +211,7 @@ async function profileParser(pieces: string[]): Promise<string> {
   await post('Profiler.enable');
   await post('Profiler.setSamplingInterval', { interval: 100 });
   await post('Profiler.start');
-  parserThroughput(pieces, true, 3);
+  parserThroughput(pieces, withOpenSegment, withOpenSegment ? 3 : 21);
   const { profile } = await post('Profiler.stop') as { profile: unknown };
   session.disconnect();
   const file = join(mkdtempSync(join(tmpdir(), 'virgo-bench-parser-')), 'parser.cpuprofile');
@@ -230,7 +230,8 @@ export async function runOverheadBench(tokens = 32_000, ttftReps = 51, streamRep
   out.parserMBps1k = parserThroughput(kb, false);
   out.parserMBpsTokensWithOpen = parserThroughput(pieces, true);
   out.parserBytes = Buffer.byteLength(text);
-  out.parserProfile = await profileParser(pieces);
+  out.parserProfile = await profileParser(pieces, true);
+  out.parserPushProfile = await profileParser(pieces, false);
 
   const backend = await startBackendChild(tokens);
   try {

@@ -10,7 +10,7 @@
 // and the list of missed goals say how it went), 1 if a group could not measure. With --only,
 // results go to bench/tmp/ instead.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,12 +74,15 @@ async function group(name, body) {
 // CPU-sensitive Node groups first, before the browser has warmed anything up.
 await group('overhead', async () => {
   const r = await child('out/bench/overheadBench.js', ['--json']);
-  const profile = JSON.parse(readFileSync(r.parserProfile, 'utf8'));
-  delete r.parserProfile;
-  Object.assign(results, r);
   const outDir = join(repo, 'out');
-  profiles.push(profileMarkdown('Parser as runReasoning drives it (push + openSegment per token), Node', summarizeProfile(profile, {
-    repo, bundles: [{ match: (u) => u.startsWith(`file://${outDir}/`), map: (u) => `${fileURLToPath(u)}.map` }] })));
+  const bundles = [{ match: (u) => u.startsWith(`file://${outDir}/`), map: (u) => `${fileURLToPath(u)}.map` }];
+  for (const [key, title] of [['parserProfile', 'Parser as runReasoning drives it (push + openSegment per token), Node'],
+    ['parserPushProfile', 'Parser, push() alone per token, Node']]) {
+    profiles.push(profileMarkdown(title, summarizeProfile(JSON.parse(readFileSync(r[key], 'utf8')), { repo, bundles })));
+    rmSync(dirname(r[key]), { recursive: true, force: true });
+    delete r[key];
+  }
+  Object.assign(results, r);
 });
 await group('images', async () => {
   const sizes = await child('out/bench/imagePrepare.js', ['--json']);
