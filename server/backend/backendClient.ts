@@ -11,13 +11,13 @@ import type { Readable } from 'node:stream';
 import axios, { type AxiosResponse } from 'axios';
 import {
   BackendError,
-  RETRYABLE_CODES,
   connectionError,
   displayUrl,
   httpError,
   parseRetryAfter,
   redact,
 } from './backendErrors';
+import { cancelledError, isRetryable, retryReason, seconds, sleep } from './retryPolicy';
 import { ChatStreamDecoder, interpretCompletion, type BackendChunk, type SseItem } from './sseStream';
 
 export type { BackendChunk } from './sseStream';
@@ -363,17 +363,6 @@ function headerOf(res: AxiosResponse, name: string): string | undefined {
   return typeof v === 'string' ? v : Array.isArray(v) ? String(v[0]) : undefined;
 }
 
-function isRetryable(f: BackendError): boolean {
-  if (f.kind === 'http') return f.status === 429 || f.status === 502 || f.status === 503;
-  return f.kind === 'connection' && f.code !== undefined && RETRYABLE_CODES.has(f.code);
-}
-
-function retryReason(f: BackendError): string {
-  if (f.kind === 'http') return `HTTP ${f.status} ${http.STATUS_CODES[f.status ?? 0] ?? ''}`.trim();
-  if (f.code === 'ECONNREFUSED') return 'connection refused';
-  return f.code ? `connection error (${f.code})` : f.kind;
-}
-
 /** The whole body as text, feeding the idle watchdog; at most `limit` bytes are kept. */
 async function readBody(open: Open, limit: number): Promise<string> {
   const parts: Buffer[] = [];
@@ -387,25 +376,3 @@ async function readBody(open: Open, limit: number): Promise<string> {
   return Buffer.concat(parts).subarray(0, limit).toString('utf8');
 }
 
-function cancelledError(beforeFirstByte: boolean): BackendError {
-  return new BackendError('cancelled', 'Cancelled.', { beforeFirstByte });
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(cancelledError(true));
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(cancelledError(true));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-function seconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
-}
