@@ -75,3 +75,40 @@ export const sessionUpdate = new NotificationType<SessionUpdate>('virgo/sessionU
 export const storedThought = new RequestType<OpenThoughtArgs, StoredThought | null, void>('virgo/storedThought');
 /** extension → server: the workspace's trust changed (inline QA is read-only while untrusted). */
 export const workspaceTrust = new NotificationType<{ trusted: boolean }>('virgo/workspaceTrust');
+
+/** One replica (base URL) of the active backend, as the server's pool sees it. */
+export interface ReplicaStatus {
+  /** The base URL, without any user:password@. */
+  url: string;
+  /** Sessions may go there; false after a failure before streaming or a failed probe, until a probe succeeds. */
+  healthy: boolean;
+  /** Requests of this language server running there now (every session and window it serves). */
+  inFlight: number;
+  lastError?: string;
+  /** What its /models listed at the last look (empty when never read). */
+  models: Array<{ id: string; maxModelLen?: number }>;
+  /** A replica that is down: when (ms since the epoch) it is probed again. */
+  retryAt?: number;
+}
+export interface BackendStatusResult {
+  /** The named backend (virgo.backends), '' for plain virgo.backendUrl. */
+  backendName: string;
+  replicas: ReplicaStatus[];
+}
+export type BackendStatusParams = CheckBackendParams & {
+  /** Probe every replica now (GET /health, then /models) before answering; false: what sessions last saw. Default true. */
+  probe?: boolean;
+};
+
+/** Something to tell the user about a running session that is not a reasoning event. */
+export type SessionNoticeBody =
+  /** max_tokens was lowered so that prompt + answer fit the model's context (max_model_len). */
+  | { kind: 'maxTokensCapped'; requested: number; maxTokens: number; maxModelLen: number; promptTokens: number }
+  /** A replica failed before streaming (refused, unreachable, 502/503, busy): the session moved to another. */
+  | { kind: 'failover'; from: string; to: string; reason: string };
+export type SessionNotice = SessionNoticeBody & { sessionId: string };
+
+/** extension → server: the active backend's replicas (health, requests in flight, models), for the status bar. */
+export const backendStatus = new RequestType<BackendStatusParams, BackendStatusResult, void>('virgo/backendStatus');
+/** server → extension: a session's max_tokens was capped to fit the context, or it moved to another replica. */
+export const sessionNotice = new NotificationType<SessionNotice>('virgo/sessionNotice');
