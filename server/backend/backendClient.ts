@@ -103,6 +103,15 @@ export async function resolveModel(o: BackendOptions, model?: string): Promise<s
   return models[0].id;
 }
 
+/**
+ * GET {rootUrl}/health once, without retries (vLLM serves it at the server root, not under /v1):
+ * resolves on 2xx, else throws the BackendError, whose status tells "no such endpoint" from "dead".
+ */
+export async function getHealth(o: BackendOptions, rootUrl: string): Promise<void> {
+  const open = await openWithRetries({ ...o, baseUrl: rootUrl, maxRetries: 0 }, 'GET', 'health', undefined);
+  open.close();
+}
+
 /** POST {baseUrl}/chat/completions with stream:true; yields chunks as they arrive; ends after [DONE] or end of stream. */
 export async function* streamChat(o: BackendOptions, body: Record<string, unknown>): AsyncGenerator<BackendChunk, void, undefined> {
   const model = typeof body.model === 'string' ? body.model : undefined;
