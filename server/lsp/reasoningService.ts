@@ -6,7 +6,8 @@ import * as lsp from '../../protocol/lsp';
 import type { BackendSettings } from '../../protocol/settings';
 import { ProgressThrottle } from './progressThrottle';
 import { SessionQueue } from './sessionQueue';
-import { listModels } from '../backend/backendClient';
+import type { BackendOptions } from '../backend/backendClient';
+import { sharedPools } from '../backend/replicaPool';
 import { readCaCertificates } from '../backend/caCertificates';
 import { ImageError, prepareImage, prepareImageBuffer, type PreparedImage } from '../image/imagePrep';
 import { runReasoning, type Continuation } from '../reasoning/reasonSession';
@@ -40,6 +41,7 @@ export class ReasoningService {
     c.onRequest(lsp.reason, (p, token) => this.reason(p, token));
     c.onRequest(lsp.continueSession, (p, token) => this.continueSession(p, token));
     c.onRequest(lsp.checkBackend, (p) => this.check(p));
+    c.onRequest(lsp.backendStatus, (p) => this.backendStatus(p));
     c.onRequest(lsp.getRecording, ({ sessionId }) => this.recorders.get(sessionId)?.toRecording() ?? null);
     c.onRequest(lsp.saveRecording, async ({ sessionId, path }) => {
       const recording = this.recorders.get(sessionId)?.toRecording();
@@ -122,7 +124,8 @@ export class ReasoningService {
           ...request, model: s.model || undefined, max_tokens: s.maxTokens,
           temperature: s.temperature, promptPrefix: s.promptPrefix,
         },
-        { baseUrl: s.backendUrl, apiKey, idleTimeoutMs: s.idleTimeoutMs, signal: controller.signal, caCertificates },
+        // The backend's pool even for one URL: its health and max_model_len are known there.
+        { baseUrl: s.backendUrl, apiKey, idleTimeoutMs: s.idleTimeoutMs, signal: controller.signal, caCertificates, pool: sharedPools.forSettings(s) },
         {
           onEvent: (event) => {
             // A closed segment supersedes the open one: send what is pending first, in order.
@@ -133,6 +136,7 @@ export class ReasoningService {
           onRetry: (attempt, delayMs, reason) => send({ sessionId, kind: 'retrying', attempt, delayMs, reason }),
           onRequest: (body, model) => { if (!continueFrom) recorder?.requestSent(body, model); },
           onChunk: (chunk) => recorder?.chunk(chunk),
+          onNotice: (notice) => void this.connection.sendNotification(lsp.sessionNotice, { sessionId, ...notice }),
         },
         { keepOpen: true, ...(continueFrom ? { continueFrom } : {}) },
       );
@@ -154,16 +158,34 @@ export class ReasoningService {
     }
   }
 
+  /** Probes every replica (GET /health, /models): ok when one of them answered with its models. */
   async check(s: lsp.CheckBackendParams): Promise<lsp.CheckBackendResult> {
     try {
-      const models = await listModels({
-        baseUrl: s.backendUrl, apiKey: s.apiKey, maxRetries: 0, idleTimeoutMs: 10_000, caCertificates: await caFor(s),
-      });
-      return { ok: true, models: models.map((m) => m.id) };
+      return checkResult(await sharedPools.forSettings(s).refresh(await probeOptions(s)));
     } catch (e) {
       return { ok: false, models: [], error: (e as Error).message };
     }
   }
+
+  async backendStatus(p: lsp.BackendStatusParams): Promise<lsp.BackendStatusResult> {
+    const pool = sharedPools.forSettings(p);
+    return p.probe === false ? pool.snapshot() : pool.refresh(await probeOptions(p));
+  }
+}
+
+async function probeOptions(s: lsp.CheckBackendParams): Promise<BackendOptions> {
+  return { baseUrl: s.backendUrl, apiKey: s.apiKey, caCertificates: await caFor(s) };
+}
+
+/** The pool's view as Check Backend reports it: the models of the replicas that answered; what failed elsewhere. */
+function checkResult(status: lsp.BackendStatusResult): lsp.CheckBackendResult {
+  const answered = status.replicas.filter((r) => r.healthy && !r.lastError);
+  const models = [...new Set(answered.flatMap((r) => r.models.map((m) => m.id)))];
+  const failed = status.replicas.filter((r) => !r.healthy || r.lastError);
+  if (status.replicas.length === 1) return failed.length ? { ok: false, models, error: failed[0].lastError ?? 'unreachable' } : { ok: true, models };
+  const failures = failed.map((r) => `${r.url}: ${r.lastError ?? 'unreachable'}`).join('; ');
+  if (answered.length === 0) return { ok: false, models, error: `No replica answered. ${failures}` };
+  return failed.length ? { ok: true, models, error: `${answered.length} of ${status.replicas.length} replicas answered. ${failures}` } : { ok: true, models };
 }
 
 function caFor(s: { caCertificatePath?: string }): Promise<string | undefined> {

@@ -1,6 +1,9 @@
+import type { SessionNoticeBody } from '../../protocol/lsp';
 import type { EndReason, ReasonEvent, Usage } from '../../protocol/thought';
 import { BackendError, isCancelled } from '../backend/backendErrors';
-import { resolveModel, streamChat, type BackendChunk, type BackendOptions } from '../backend/backendClient';
+import type { BackendChunk, BackendOptions } from '../backend/backendClient';
+import { fitMaxTokens, promptTextOf } from '../backend/backendHealth';
+import { directRoute, type ReplicaPool } from '../backend/replicaPool';
 import { buildChatRequest, DEFAULT_QUESTION, type SamplingOptions } from '../backend/requestBuilder';
 import type { PreparedImage } from '../image/imagePrep';
 import { ThoughtParser, type OpenSegment } from '../thought/thoughtParser';
@@ -35,7 +38,15 @@ export interface ReasonHooks {
   /** The request about to be sent, and then every stream chunk as received (for recordings). */
   onRequest?(body: Record<string, unknown>, model: string): void;
   onChunk?(chunk: BackendChunk): void;
+  /** max_tokens lowered to fit the model's context, or a move to another replica before streaming. */
+  onNotice?(notice: SessionNoticeBody): void;
   now?(): number;
+}
+
+/** Where the session goes: one base URL, or (with `pool`) one of the backend's replicas. */
+export interface SessionBackend extends BackendOptions {
+  /** The backend's replicas: the session takes the least busy healthy one (baseUrl is then unused). */
+  pool?: ReplicaPool;
 }
 
 export interface ReasonOutcome {
@@ -58,10 +69,12 @@ export interface ReasonControl {
  * One reasoning session over a prepared image: resolve the model, stream the answer, and emit
  * start → segment… → answer → end. Whatever closed before a failure is still emitted; the
  * session never throws for backend failures, it ends with reason 'error' or 'cancelled'.
+ * When the model's max_model_len is known (always with a pool; without one when the model is
+ * the first listed), max_tokens is lowered to fit, and onNotice says so.
  */
 export async function runReasoning(
   request: ReasonRequest,
-  backend: BackendOptions,
+  backend: SessionBackend,
   hooks: ReasonHooks,
   control: ReasonControl = {},
 ): Promise<ReasonOutcome> {
@@ -74,11 +87,16 @@ export async function runReasoning(
   const emitSegments = (segments: ReturnType<ThoughtParser['push']>) => {
     for (const s of segments) hooks.onEvent({ type: 'segment', ...s });
   };
-  const options: BackendOptions = { ...backend, onRetry: hooks.onRetry ?? backend.onRetry };
+  const { pool, ...rest } = backend;
+  const options: BackendOptions = { ...rest, onRetry: hooks.onRetry ?? backend.onRetry };
+  const route = pool
+    ? pool.route(options, (from, to, reason) => hooks.onNotice?.({ kind: 'failover', from, to, reason }))
+    : directRoute(options);
   let usage: Usage | null = null;
   let finishReason: string | undefined;
   try {
-    model = previous ? previous.model : await resolveModel(options, request.model);
+    const card = await route.resolveModel(previous ? previous.model : request.model);
+    model = card.id;
     const { image } = request;
     if (!previous) hooks.onEvent({
       type: 'start', model, file: image.file,
@@ -100,8 +118,9 @@ export async function runReasoning(
       // The partial answer goes back as the assistant's turn, and the model carries on from it.
       ...(previous ? { continueFrom: previous.assistantText } : {}),
     });
+    fitToContext(body, card.max_model_len, image.imageTokens, hooks);
     hooks.onRequest?.(body, model);
-    for await (const chunk of streamChat(options, body)) {
+    for await (const chunk of route.streamChat(body)) {
       hooks.onChunk?.(chunk);
       if (chunk.usage) usage = chunk.usage;
       if (chunk.finishReason) finishReason = chunk.finishReason;
@@ -120,6 +139,8 @@ export async function runReasoning(
     if (!continuation) emitSegments(parser.finish(now()).segments);
     hooks.onEvent(reason === 'cancelled' ? { type: 'end', reason, usage } : { type: 'end', reason, usage, error: error.message });
     return { reason, usage, error, parser, ...(continuation ? { continuation } : {}) };
+  } finally {
+    route.close();
   }
   if (finishReason === 'length' && control.keepOpen) {
     hooks.onEvent({ type: 'answer', ...parser.answer() });
@@ -132,4 +153,13 @@ export async function runReasoning(
   const reason: EndReason = finishReason === 'length' ? 'length' : 'stop';
   hooks.onEvent({ type: 'end', reason, usage });
   return { reason, usage, parser };
+}
+
+/** Lowers the body's max_tokens so that prompt (image, text, a continued answer) + answer fit max_model_len. */
+function fitToContext(body: Record<string, unknown>, maxModelLen: number | undefined, imageTokens: number, hooks: ReasonHooks): void {
+  if (typeof body.max_tokens !== 'number' || !maxModelLen) return;
+  const fit = fitMaxTokens({ requested: body.max_tokens, maxModelLen, imageTokens, promptText: promptTextOf(body) });
+  if (!fit.capped) return;
+  body.max_tokens = fit.maxTokens;
+  hooks.onNotice?.({ kind: 'maxTokensCapped', requested: fit.requested, maxTokens: fit.maxTokens, maxModelLen, promptTokens: fit.promptTokens });
 }
