@@ -1,4 +1,7 @@
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
+import type {
+  ExportHistoryParams, ExportHistoryResult, HistoryChanged, HistoryOptions, HistorySession, HistorySummary, ListHistoryParams,
+} from './history';
 import type { OpenThoughtArgs, StoredThought } from './inlineQa';
 import type { Recording } from './recording';
 import type { BackendSettings } from './settings';
@@ -112,3 +115,16 @@ export type SessionNotice = SessionNoticeBody & { sessionId: string };
 export const backendStatus = new RequestType<BackendStatusParams, BackendStatusResult, void>('virgo/backendStatus');
 /** server → extension: a session's max_tokens was capped to fit the context, or it moved to another replica. */
 export const sessionNotice = new NotificationType<SessionNotice>('virgo/sessionNotice');
+
+/** extension → server: kept sessions, newest first, optionally filtered by a case-insensitive query over question and answer. */
+export const listHistory = new RequestType<ListHistoryParams, HistorySummary[], void>('virgo/listHistory');
+/** extension → server: a kept session in full (summary, segments and answer rebuilt from its recording, thumbnail), or null when unknown. */
+export const getHistorySession = new RequestType<{ id: string }, HistorySession | null, void>('virgo/getHistorySession');
+/** extension → server: forget a kept session and its files; false when it was not kept. */
+export const deleteHistorySession = new RequestType<{ id: string }, boolean, void>('virgo/deleteHistorySession');
+/** extension → server: write a kept session as Markdown or as its recording (JSON), atomically; null when unknown. */
+export const exportHistorySession = new RequestType<ExportHistoryParams, ExportHistoryResult | null, void>('virgo/exportHistorySession');
+/** extension → server: the `virgo.history.*` settings changed (initial values come in initializationOptions.history). */
+export const setHistoryOptions = new NotificationType<HistoryOptions>('virgo/setHistoryOptions');
+/** server → extension: history entries were added, updated (a continued session) or removed (deleted or pruned). */
+export const historyChanged = new NotificationType<HistoryChanged>('virgo/historyChanged');
