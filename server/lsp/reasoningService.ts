@@ -12,6 +12,7 @@ import { readCaCertificates } from '../backend/caCertificates';
 import { ImageError, prepareImage, prepareImageBuffer, type PreparedImage } from '../image/imagePrep';
 import { runReasoning, type Continuation } from '../reasoning/reasonSession';
 import { SessionRecorder } from '../replay/sessionRecorder';
+import type { HistoryService } from '../history/historyService';
 import { writeFileAtomic } from '../util/atomicWrite';
 
 /** How many prepared images stay in memory for `reason` (the panel's current one, recent ones). */
@@ -33,7 +34,7 @@ export class ReasoningService {
   private readonly interrupted = new Map<string, { request: { image: PreparedImage; question: string }; continuation: Continuation }>();
   private readonly queue = new SessionQueue(8);
 
-  constructor(private readonly connection: Connection) {}
+  constructor(private readonly connection: Connection, private readonly history?: HistoryService) {}
 
   register(): void {
     const c = this.connection;
@@ -142,6 +143,8 @@ export class ReasoningService {
       );
       if (outcome.continuation) this.interrupted.set(sessionId, { request, continuation: outcome.continuation });
       while (this.interrupted.size > MAX_RECORDINGS) this.interrupted.delete(this.interrupted.keys().next().value!);
+      // Kept before the result goes back, so the client's history is current when the session ends.
+      if (recorder) await this.history?.sessionEnded({ sessionId, recorder, image: request.image, settings: s, reason: outcome.reason });
       const error = outcome.error;
       return {
         reason: outcome.reason,

@@ -4,21 +4,27 @@
  * LSP editor (`--stdio`). The transport comes from the command line, as vscode-languageserver reads it.
  */
 import { createConnection, ProposedFeatures, TextDocumentSyncKind } from 'vscode-languageserver/node';
+import { HistoryService } from '../history/historyService';
 import { InlineQaService } from '../inlineQa/inlineQaFeatures';
 import { ReasoningService } from './reasoningService';
 
 const connection = createConnection(ProposedFeatures.all);
 const inlineQa = new InlineQaService(connection);
+const history = new HistoryService(connection);
 
-connection.onInitialize((params) => ({
-  capabilities: {
-    // Documents that can reference images (Markdown, LaTeX, HTML, rST, AsciiDoc, notebooks), for inline QA.
-    textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
-    ...inlineQa.initialize(params),
-  },
-  serverInfo: { name: 'virgo-language-server' },
-}));
+connection.onInitialize((params) => {
+  history.initialize(params);
+  return {
+    capabilities: {
+      // Documents that can reference images (Markdown, LaTeX, HTML, rST, AsciiDoc, notebooks), for inline QA.
+      textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+      ...inlineQa.initialize(params),
+    },
+    serverInfo: { name: 'virgo-language-server' },
+  };
+});
 connection.onInitialized(() => inlineQa.initialized());
 
-new ReasoningService(connection).register();
+new ReasoningService(connection, history).register();
+history.register();
 connection.listen();
