@@ -3,10 +3,13 @@ import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type { Connection } from 'vscode-languageserver/node';
 import type { SessionNoticeBody } from '../../protocol/lsp';
+import type { BackendSettings } from '../../protocol/settings';
 import { BackendError } from '../../server/backend/backendErrors';
 import { failoverKind, PoolRegistry, ReplicaPool, replicaUrls, type PoolOptions } from '../../server/backend/replicaPool';
 import { prepareImage, type PreparedImage } from '../../server/image/imagePrep';
+import { ReasoningService } from '../../server/lsp/reasoningService';
 import { runReasoning, type ReasonOutcome } from '../../server/reasoning/reasonSession';
 import { startFakeBackend, type FakeBackend, type Scenario } from '../fakeBackend/fakeServer';
 
@@ -266,5 +269,37 @@ describe('the pool itself', () => {
     assert.deepEqual(one.replicas.map((r) => r.url), ['http://a/v1', 'http://b/v1']);
     assert.deepEqual(replicaUrls({ backendUrl: 'http://x:8000/v1/' }), ['http://x:8000/v1']);
     assert.deepEqual(replicaUrls({ backendUrl: 'http://x/v1', replicas: [] }), ['http://x/v1']);
+  });
+});
+
+describe('the language server requests', () => {
+  const settings = (urls: string[]): BackendSettings => ({
+    backendUrl: urls[0], replicas: urls, backendName: 'lab', model: '', maxTokens: 8192, temperature: 0,
+    maxPixels: 12845056, promptPrefix: '', idleTimeoutMs: 5000, caCertificatePath: '',
+  });
+
+  test('checkBackend probes every replica; backendStatus reports the shared pool', async () => {
+    const service = new ReasoningService({} as Connection);
+    const [a, b] = await Promise.all([backend(), backend(SLOW, { models: [{ id: 'virgo-72b', max_model_len: 16384 }] })]);
+    const dead = `http://127.0.0.1:${await closedPort()}/v1`;
+    const s = settings([a.url, dead, b.url]);
+
+    const check = await service.check(s);
+    assert.equal(check.ok, true);
+    assert.deepEqual(check.models, ['virgo-72b']);
+    assert.match(check.error ?? '', new RegExp(`^2 of 3 replicas answered\\. ${dead.replace(/[.]/g, '\\.')}/?: Could not connect`));
+
+    const seen = await service.backendStatus({ ...s, probe: false });
+    assert.equal(seen.backendName, 'lab');
+    assert.deepEqual(seen.replicas.map((r) => [r.healthy, r.inFlight]), [[true, 0], [false, 0], [true, 0]]);
+    assert.deepEqual(seen.replicas[2].models, [{ id: 'virgo-72b', maxModelLen: 16384 }]);
+    assert.equal(a.requests.length, 2, 'probe: false asks nothing');
+
+    await service.backendStatus(s);
+    assert.deepEqual(a.requests.map((r) => r.path), ['/health', '/v1/models', '/health', '/v1/models']);
+
+    const none = await service.check(settings([dead]));
+    assert.equal(none.ok, false);
+    assert.match(none.error ?? '', /connection refused/);
   });
 });
