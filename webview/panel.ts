@@ -318,6 +318,7 @@ export class Panel {
       else this.frames.schedule(); // not yet: look again next frame
     }
     this.statsView.update(this.stats.snapshot(this.now()));
+    this.thought.fitOpen();
     this.stepping.afterFrame();
   }
 

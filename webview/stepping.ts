@@ -147,7 +147,8 @@ export class Stepping {
 
   private scrollToEnd(): void {
     const s = this.v.scroller;
-    s.scrollTop = s.scrollHeight;
+    // The live end is the open segment's last line, not the blank room reserved below it.
+    s.scrollTop = Math.max(0, s.scrollHeight - s.clientHeight - this.v.thought.unusedRoomPx);
     this.autoTop = s.scrollTop;
   }
 

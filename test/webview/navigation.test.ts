@@ -3,6 +3,7 @@ import './setup';
 import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { commandForKey } from '../../webview/keyboard';
+import { OutlineView, markAt, markPitch } from '../../webview/views/outlineView';
 import { Navigator } from '../../webview/model/navigation';
 import { composeMessage, parseTranscript, sampleTranscript, seg } from './fixtures';
 import { $, $$, currentMarks, makePanel, type TestPanel } from './panelHarness';
@@ -142,15 +143,34 @@ describe('stepping in the panel', () => {
   test('the outline mirrors the current segment and jumps on click', () => {
     t = makePanel();
     t.feed(run.messages);
-    const marks = $$('.outline .mark');
-    assert.equal(marks.length, run.segments.length);
-    assert.deepEqual(marks.filter((m) => m.matches('.mark--backtrack, .mark--verify, .mark--alternative')).map((m) => m.dataset.index), reflections);
-    marks[7].click();
+    const outline = $('.outline')!;
+    assert.equal(outline.dataset.marks, String(run.segments.length));
+    const canvas = $<HTMLCanvasElement>('.outline canvas')!;
+    // happy-dom has no layout: give the strip a height, then click on the 8th mark (8 px + 2 px gap each).
+    Object.defineProperty(canvas, 'clientHeight', { value: 600 });
+    const click = new MouseEvent('click', { bubbles: true });
+    Object.defineProperty(click, 'offsetY', { value: 7 * 10 + 3 });
+    canvas.dispatchEvent(click);
     runFrames();
     assert.deepEqual(currentMarks(), ['7']);
-    assert.deepEqual($$('.outline .mark.is-current').map((m) => m.dataset.index), ['7']);
+    assert.equal(outline.dataset.current, '7');
     key('j');
-    assert.deepEqual($$('.outline .mark.is-current').map((m) => m.dataset.index), ['8']);
+    assert.equal(outline.dataset.current, '8');
+  });
+
+  test('outline marks: kinds by segment, and where a click lands', () => {
+    const view = new OutlineView(() => {});
+    view.append(run.segments);
+    const kinds = view.marks;
+    assert.deepEqual(kinds.map((k, i) => (k === 'step' || k === 'solution' ? -1 : i)).filter((i) => i >= 0).map(String), reflections);
+    assert.ok(kinds.includes('solution'));
+    assert.deepEqual(markPitch(10, 600), { size: 8, gap: 2 });
+    assert.equal(markAt(0, 600, 10), 0);
+    assert.equal(markAt(95, 600, 10), 9);
+    assert.equal(markAt(101, 600, 10), null, 'below the last mark');
+    // 1,000 marks in 500 px: half a pixel each, no gaps, still one index per half pixel.
+    assert.deepEqual(markPitch(1000, 500), { size: 0.5, gap: 0 });
+    assert.equal(markAt(250, 500, 1000), 500);
   });
 
   test('toolbar buttons step too, and say their keys', () => {

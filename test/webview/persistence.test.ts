@@ -27,12 +27,12 @@ test('a finished session is saved once and replays into the same panel', () => {
   const { saves, state } = recordAll(t, [composeMessage(), ...run.messages]);
   assert.equal(saves, 2, 'saved on the new image and at the end, never per segment');
   assert.ok(isSavedPanel(state));
-  const before = { items: $$('ol.thought > li').length, stats: $('[data-role="stats"]')!.textContent };
+  const before = { items: $$('ol.thought li.segment').length, stats: $('[data-role="stats"]')!.textContent };
   t.dispose();
 
   t = makePanel();
   t.panel.restore(replayMessages(state), state.session!.stats);
-  assert.equal($$('ol.thought > li').length, before.items);
+  assert.equal($$('ol.thought li.segment').length, before.items);
   assert.equal($('[data-role="answer"]')!.hidden, false);
   assert.equal($('[data-role="stats"]')!.textContent, before.stats);
   assert.equal($('.session')!.hidden, false);
@@ -51,5 +51,5 @@ test('a newer image after the session restores to the question box', () => {
   t.panel.restore(replay, state.session!.stats);
   assert.equal($('.compose-pane')!.hidden, false);
   assert.equal($('.session')!.hidden, true);
-  assert.equal($$('ol.thought > li').length, run.segments.length, 'the thought is still there behind');
+  assert.equal($$('ol.thought li.segment').length, run.segments.length, 'the thought is still there behind');
 });

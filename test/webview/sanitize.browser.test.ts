@@ -152,7 +152,7 @@ describe('sanitizing model output in Chromium', { skip }, () => {
     const problems = await h.page.evaluate(() => [...document.querySelectorAll('.segment__content, .answer__boxed, .answer__solution, .session__question')]
       .flatMap((el) => window.__probe.findProblems(el)), null);
     assert.deepEqual(problems, []);
-    assert.equal(await h.page.evaluate(() => document.querySelectorAll('ol.thought > li').length, null), segments.length + 1);
+    assert.equal(await h.page.evaluate(() => document.querySelectorAll('ol.thought li.segment').length, null), segments.length + 1);
 
     // A link click never navigates the webview; the host gets openLink.
     const url = h.page.url();

@@ -30,7 +30,10 @@ describe('segment list', () => {
     const ol = $('ol.thought');
     assert.ok(ol);
     assert.equal(ol.localName, 'ol');
-    const items = [...ol.children] as HTMLElement[];
+    // The <li>s sit in chunks the accessibility tree skips (role="none"), 32 to a chunk.
+    const chunks = [...ol.children] as HTMLElement[];
+    assert.ok(chunks.every((el) => el.getAttribute('role') === 'none' && el.children.length <= 32));
+    const items = chunks.flatMap((c) => [...c.children]) as HTMLElement[];
     assert.ok(items.every((el) => el.localName === 'li'));
     assert.equal(items.length, run.segments.length);
     const labels = expectedLabels(run.segments);
@@ -73,7 +76,7 @@ describe('segment list', () => {
     for (const m of run.messages) {
       t.panel.handle(m);
       runFrames();
-      const indices = $$('ol.thought > li').map((li) => li.dataset.index);
+      const indices = $$('ol.thought li.segment').map((li) => li.dataset.index);
       assert.equal(new Set(indices).size, indices.length, 'no index appears twice');
       const open = $$('li[data-open="true"]');
       assert.ok(open.length <= 1);
@@ -82,10 +85,10 @@ describe('segment list', () => {
         assert.equal(open[0].dataset.index, String(m.open.index));
         assert.equal(open[0].dataset.phase, m.open.phase);
         assert.equal(open[0].dataset.kind, m.open.kind);
-        assert.equal(open[0], $('ol.thought')!.lastElementChild, 'the open segment is last');
+        assert.equal(open[0], $$('ol.thought li').at(-1), 'the open segment is last');
       }
       // Closed segments are rendered once: their element never changes afterwards.
-      for (const li of $$('ol.thought > li:not([data-open])')) {
+      for (const li of $$('ol.thought li.segment:not([data-open])')) {
         const i = Number(li.dataset.index);
         if (!firstElement.has(i)) firstElement.set(i, li);
         else assert.equal(firstElement.get(i), li, `segment ${i} was re-rendered`);
@@ -93,7 +96,7 @@ describe('segment list', () => {
     }
     assert.ok(sawOpen > 20);
     assert.equal($$('li[data-open]').length, 0);
-    assert.equal($$('ol.thought > li').length, run.segments.length);
+    assert.equal($$('ol.thought li.segment').length, run.segments.length);
   });
 
   test('progress messages are coalesced into one frame', () => {
@@ -157,7 +160,7 @@ describe('end states', () => {
   test('an error shows an alert with the host\'s actions; the partial thought stays', () => {
     t = makePanel();
     t.feed(partial());
-    const shown = $$('ol.thought > li').length;
+    const shown = $$('ol.thought li.segment').length;
     t.feed([{ type: 'end', reason: 'error', usage: null, error: 'Connection reset (ECONNRESET)', actions: ['retry', 'openSettings', 'setApiKey', 'checkBackend', 'showLog'] }]);
     const alert = $('[role="alert"].notice');
     assert.ok(alert);
@@ -172,7 +175,7 @@ describe('end states', () => {
       { type: 'action', action: 'checkBackend' },
       { type: 'action', action: 'showLog' },
     ]);
-    assert.equal($$('ol.thought > li').length, shown);
+    assert.equal($$('ol.thought li.segment').length, shown);
     assert.equal($$('li[data-open]').length, 0);
     assert.equal($$('li[data-partial="true"]').length, 1);
   });
@@ -190,7 +193,7 @@ describe('end states', () => {
     t = makePanel();
     t.feed(parseTranscript(sampleTranscript).messages);
     t.feed([{ type: 'sessionStarted', question: 'next', startedAt: 0 }]);
-    assert.equal($$('ol.thought > li').length, 0);
+    assert.equal($$('ol.thought li.segment').length, 0);
     assert.equal($('[data-role="answer"]')!.hidden, true);
     assert.equal($('.session__question')!.textContent, 'next');
   });
