@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import type { NotificationType, RequestType } from 'vscode-jsonrpc';
+import type { LanguageClient, LanguageClientOptions, ServerOptions } from 'vscode-languageclient/node';
 import * as lsp from '../protocol/lsp';
 import type { StoredThought } from '../protocol/inlineQa';
 import type { Recording } from '../protocol/recording';
@@ -16,6 +17,7 @@ export class VirgoServer implements vscode.Disposable {
   private readonly listeners = new Map<string, SessionListener>();
   /** More client options (inline QA: documents, middleware, initialization options), set before the first start. */
   private extraOptions: Partial<LanguageClientOptions> = {};
+  private readonly notificationHandlers: Array<[string, (params: unknown) => void]> = [];
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -24,6 +26,9 @@ export class VirgoServer implements vscode.Disposable {
 
   private start(): Promise<LanguageClient> {
     this.starting ??= (async () => {
+      // A computed path keeps esbuild from pulling the client library into the activation bundle.
+      const { LanguageClient, TransportKind } = require(this.context.asAbsolutePath('dist/languageClient.js')) as
+        typeof import('./languageClientModule');
       const module = this.context.asAbsolutePath('dist/server.js');
       const serverOptions: ServerOptions = {
         run: { module, transport: TransportKind.ipc },
@@ -37,13 +42,33 @@ export class VirgoServer implements vscode.Disposable {
         traceOutputChannel: this.log,
       };
       const client = new LanguageClient('virgo', 'Virgo', serverOptions, clientOptions);
-      client.onNotification(lsp.sessionUpdate, (u) => this.listeners.get(u.sessionId)?.(u));
+      client.onNotification(lsp.sessionUpdate.method, (u: lsp.SessionUpdate) => this.listeners.get(u.sessionId)?.(u));
+      for (const [method, handler] of this.notificationHandlers) client.onNotification(method, handler);
       await client.start();
       this.client = client;
       this.log.info('language server started');
       return client;
     })();
     return this.starting;
+  }
+
+  /**
+   * A typed request of protocol/lsp.ts. Sent by method name: the client library is a separate
+   * bundle with its own copy of vscode-jsonrpc, whose message-type objects it would not recognise.
+   */
+  async request<P, R>(type: RequestType<P, R, void>, params: P): Promise<R> {
+    return (await this.start()).sendRequest(type.method, params) as Promise<R>;
+  }
+
+  /** A typed notification to the server; dropped when the server is not running (nothing to tell). */
+  async notify<P>(type: NotificationType<P>, params: P): Promise<void> {
+    if (this.client) await this.client.sendNotification(type.method, params);
+  }
+
+  /** A typed notification from the server (registered now or when the server starts). */
+  onNotification<P>(type: NotificationType<P>, handler: (params: P) => void): void {
+    this.notificationHandlers.push([type.method, handler as (params: unknown) => void]);
+    this.client?.onNotification(type.method, handler);
   }
 
   withClientOptions(options: Partial<LanguageClientOptions>): void {
@@ -56,52 +81,52 @@ export class VirgoServer implements vscode.Disposable {
   }
 
   async storedThought(key: string): Promise<StoredThought | null> {
-    return (await this.start()).sendRequest(lsp.storedThought, { key });
+    return this.request(lsp.storedThought, { key });
   }
 
   /** Trust granted: the server stops being read-only (a server not started yet reads it at start). */
   async notifyTrust(trusted: boolean): Promise<void> {
-    if (this.client) await this.client.sendNotification(lsp.workspaceTrust, { trusted });
+    await this.notify(lsp.workspaceTrust, { trusted });
   }
 
   async prepareImage(params: lsp.PrepareImageParams): Promise<lsp.PrepareImageResult> {
-    return (await this.start()).sendRequest(lsp.prepareImage, params);
+    return this.request(lsp.prepareImage, params);
   }
 
   async checkBackend(params: lsp.CheckBackendParams): Promise<lsp.CheckBackendResult> {
-    return (await this.start()).sendRequest(lsp.checkBackend, params);
+    return this.request(lsp.checkBackend, params);
   }
 
   /** Runs a session; `onUpdate` gets its events until the returned promise settles. */
   reason(params: lsp.ReasonParams, onUpdate: SessionListener): Promise<lsp.ReasonResult> {
-    return this.session(params.sessionId, onUpdate, (client) => client.sendRequest(lsp.reason, params));
+    return this.session(params.sessionId, onUpdate, () => this.request(lsp.reason, params));
   }
 
   /** Continues an interrupted session, with updates as for reason. */
   continueSession(params: lsp.ContinueParams, onUpdate: SessionListener): Promise<lsp.ReasonResult> {
-    return this.session(params.sessionId, onUpdate, (client) => client.sendRequest(lsp.continueSession, params));
+    return this.session(params.sessionId, onUpdate, () => this.request(lsp.continueSession, params));
   }
 
-  private async session(sessionId: string, onUpdate: SessionListener, send: (c: LanguageClient) => Promise<lsp.ReasonResult>): Promise<lsp.ReasonResult> {
-    const client = await this.start();
+  private async session(sessionId: string, onUpdate: SessionListener, send: () => Promise<lsp.ReasonResult>): Promise<lsp.ReasonResult> {
+    await this.start();
     this.listeners.set(sessionId, onUpdate);
     try {
-      return await send(client);
+      return await send();
     } finally {
       this.listeners.delete(sessionId);
     }
   }
 
   async saveRecording(sessionId: string, path: string): Promise<{ events: number } | null> {
-    return (await this.start()).sendRequest(lsp.saveRecording, { sessionId, path });
+    return this.request(lsp.saveRecording, { sessionId, path });
   }
 
   async recording(sessionId: string): Promise<Recording | null> {
-    return (await this.start()).sendRequest(lsp.getRecording, { sessionId });
+    return this.request(lsp.getRecording, { sessionId });
   }
 
   async cancel(sessionId: string): Promise<void> {
-    if (this.client) await this.client.sendNotification(lsp.cancelSession, { sessionId });
+    await this.notify(lsp.cancelSession, { sessionId });
   }
 
   dispose(): void {

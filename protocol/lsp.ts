@@ -1,4 +1,4 @@
-import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
+import { NotificationType, RequestType } from 'vscode-jsonrpc';
 import type {
   ExportHistoryParams, ExportHistoryResult, HistoryChanged, HistoryOptions, HistorySession, HistorySummary, ListHistoryParams,
 } from './history';

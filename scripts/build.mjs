@@ -28,8 +28,8 @@ const builds = [
     ...nodeBundle,
   },
   {
-    // The extension host side.
-    entryPoints: { extension: 'extension/extension.ts' },
+    // The extension host side; the language client library is its own bundle, loaded on first use.
+    entryPoints: { extension: 'extension/extension.ts', languageClient: 'extension/languageClientModule.ts' },
     ...nodeBundle,
   },
   {
