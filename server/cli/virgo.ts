@@ -15,13 +15,20 @@ Commands:
       Ask Virgo about an image and print its long thought, step by step, and the answer.
   replay FILE [--port N] [--speed X]
       Serve a recorded session as an OpenAI-compatible backend (no GPU needed).
+  batch DATA.jsonl --out RESULTS.jsonl [--images DIR] [--concurrency N] [--backend URL]…
+      Run a data set (one {"id","image","question","answer"} a line) and append one result
+      line per item, with its recording; rerun to resume.
+  report RESULTS.jsonl [--json]
+      Accuracy, thought length and reflections of a batch's results.
 
 Environment: VIRGO_BACKEND_URL (default http://127.0.0.1:8000/v1), VIRGO_API_KEY.
 Exit codes: 0 done, 2 bad input (nothing sent), 3 backend failure, 130 cancelled.
 Run "virgo <command> --help" for a command's options.`;
 
 /** Subcommand → its bundle next to this file (dist/cli/NAME.js). */
-const COMMANDS: Record<string, string> = { prepare: 'prepare', reason: 'reason', replay: 'replay' };
+const COMMANDS: Record<string, string> = {
+  prepare: 'prepare', reason: 'reason', replay: 'replay', batch: 'batch', report: 'report',
+};
 
 interface CommandModule { run(argv: string[]): Promise<number> }
 
