@@ -19,6 +19,8 @@ const builds = [
       'cli/prepare': 'server/cli/prepareCommand.ts',
       'cli/reason': 'server/cli/reasonCommand.ts',
       'cli/replay': 'server/cli/replayCommand.ts',
+      'cli/batch': 'server/cli/batchCommand.ts',
+      'cli/report': 'server/cli/reportCommand.ts',
     },
     ...nodeBundle,
   },
