@@ -1,13 +1,14 @@
 // Extension entry point: wires commands, the status bar, inline QA and the language server (started
 // on first use, or when a document that can reference images is open).
 import * as vscode from 'vscode';
-import { affectsVirgo, ApiKeyStore } from './config';
+import { affectsVirgo, ApiKeyStore, backendSelection } from './config';
 import { chooseImage } from './imageSources';
 import { inlineQaClientOptions, startForDocuments } from './inlineQaClient';
 import { QuestionHistory } from './questionHistory';
 import { redactingLog } from './redactingLog';
 import { ReasoningPanel, type PanelDeps } from './reasoningPanel';
-import { BackendStatus } from './statusBar';
+import { LocalBackend } from './localBackend';
+import { BackendStatus, pickBackend } from './statusBar';
 import { VirgoServer } from './virgoServer';
 
 /** What activate() returns: where the "Virgo" log is written (for support and tests). */
@@ -19,6 +20,7 @@ export function activate(context: vscode.ExtensionContext): VirgoApi {
   const log = redactingLog(channel, () => apiKeys.known());
   const server = new VirgoServer(context, log);
   const status = new BackendStatus(server, apiKeys, log);
+  const local = new LocalBackend(server, backendSelection, log);
   const deps: PanelDeps = {
     extensionUri: context.extensionUri,
     server,
@@ -38,7 +40,13 @@ export function activate(context: vscode.ExtensionContext): VirgoApi {
     },
   }));
   context.subscriptions.push(
-    channel, server, status,
+    channel, server, status, local, backendSelection,
+    backendSelection.onDidChange(() => status.reset()),
+    vscode.commands.registerCommand('virgo.selectBackend', () => pickBackend(status, local, apiKeys)),
+    vscode.commands.registerCommand('virgo.startLocalBackend', async () => {
+      if (await local.start()) { status.show(); await status.check(); }
+    }),
+    vscode.commands.registerCommand('virgo.stopLocalBackend', () => local.stop()),
     vscode.commands.registerCommand('virgo.reasonAboutImage', async (uri?: unknown, options?: { question?: string }) => {
       const image = await chooseImage(uri);
       if (!image) return;

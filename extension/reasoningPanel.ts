@@ -4,7 +4,8 @@ import type { StoredThought } from '../protocol/inlineQa';
 import type * as lsp from '../protocol/lsp';
 import type { ReasonEvent, Usage } from '../protocol/thought';
 import type { ErrorAction, HostToWebview, WebviewToHost } from '../protocol/webviewMessages';
-import { readSettings, type ApiKeyStore } from './config';
+import { describeBackend } from './backends';
+import { backendSelection, readSettings, type ApiKeyStore } from './config';
 import { panelHtml } from './panelHtml';
 import type { QuestionHistory } from './questionHistory';
 import type { VirgoServer } from './virgoServer';
@@ -115,7 +116,7 @@ export class ReasoningPanel implements vscode.Disposable {
       type: 'compose',
       image: { name, info, thumbnailBase64 },
       recentQuestions: this.deps.questions.recent(),
-      backendLabel: backendLabel(settings.backendUrl, settings.model),
+      backendLabel: describeBackend(backendSelection.active(), settings.model),
     });
   }
 
@@ -126,9 +127,8 @@ export class ReasoningPanel implements vscode.Disposable {
   async showStoredThought({ answer: a, imagePath }: StoredThought): Promise<void> {
     if (imagePath) await this.showImage({ path: imagePath });
     if (!imagePath || !this.image) {
-      const s = readSettings();
       this.image = undefined;
-      this.post({ type: 'compose', image: a.image, recentQuestions: this.deps.questions.recent(), backendLabel: backendLabel(s.backendUrl, a.model) });
+      this.post({ type: 'compose', image: a.image, recentQuestions: this.deps.questions.recent(), backendLabel: describeBackend(backendSelection.active(), a.model) });
     }
     this.panel.title = `Virgo: ${a.image.name}`;
     this.lastQuestion = a.question;
@@ -164,7 +164,7 @@ export class ReasoningPanel implements vscode.Disposable {
 
   private async runSession(
     sessionId: string,
-    request: (params: { sessionId: string; settings: ReturnType<typeof readSettings>; apiKey?: string }, onUpdate: (u: lsp.SessionUpdate) => void) => Promise<lsp.ReasonResult>,
+    request: (params: { sessionId: string; settings: ReturnType<typeof readSettings>; apiKey?: string }, onUpdate: (u: lsp.SessionUpdate | lsp.SessionNotice) => void) => Promise<lsp.ReasonResult>,
   ): Promise<void> {
     this.sessionId = sessionId;
     this.continuable = undefined;
@@ -176,6 +176,7 @@ export class ReasoningPanel implements vscode.Disposable {
         if (u.kind === 'progress') this.post({ type: 'progress', open: u.open, chunks: u.chunks });
         else if (u.kind === 'retrying') this.post({ type: 'retrying', attempt: u.attempt, delayMs: u.delayMs, reason: u.reason });
         else if (u.kind === 'queued') this.post({ type: 'queued', ahead: u.ahead });
+        else if (u.kind === 'maxTokensCapped' || u.kind === 'failover') this.post({ type: 'notice', kind: 'info', ...noticeText(u) });
         else if (u.event.type === 'end') end = u.event; // posted below, with what to do about it
         else this.forward(u.event);
       });
@@ -297,10 +298,15 @@ function errorActions(r: lsp.ReasonResult): ErrorAction[] {
   return ['retry', 'showLog'];
 }
 
-export function backendLabel(url: string, model: string): string {
-  let host = url;
-  try { host = new URL(url).host; } catch { /* shown as typed */ }
-  return model ? `${model} @ ${host}` : host;
+/** What the panel says about a session notice from the server. */
+function noticeText(n: lsp.SessionNoticeBody): { title: string; detail: string } {
+  if (n.kind === 'failover') {
+    return { title: `Sent to another replica: ${n.to}`, detail: `${n.from} did not take the request (${n.reason}); it is skipped until it answers again.` };
+  }
+  return {
+    title: `Max tokens lowered to ${n.maxTokens.toLocaleString('en-US')} to fit the context`,
+    detail: `The model's context is ${n.maxModelLen.toLocaleString('en-US')} tokens and the prompt takes about ${n.promptTokens.toLocaleString('en-US')} (of which the image most), so ${n.requested.toLocaleString('en-US')} could not fit. Serve the model with a larger --max-model-len for longer thoughts.`,
+  };
 }
 
 /** Links in model output: only http(s), and only after the user says yes. */

@@ -1,13 +1,20 @@
 import * as vscode from 'vscode';
-import { readSettings, type ApiKeyStore } from './config';
-import { backendLabel } from './reasoningPanel';
+import * as lsp from '../protocol/lsp';
+import { describeBackend, namedBackends, type ActiveBackend } from './backends';
+import { backendSelection, readSettings, type ApiKeyStore } from './config';
+import type { LocalBackend } from './localBackend';
 import type { VirgoServer } from './virgoServer';
 
-type Health = { state: 'unknown' } | { state: 'checking' } | { state: 'ok'; models: string[] } | { state: 'down'; error: string };
+type Health =
+  | { state: 'unknown' }
+  | { state: 'checking' }
+  | { state: 'ok'; models: string[]; replicas: lsp.ReplicaStatus[] }
+  | { state: 'down'; error: string; replicas: lsp.ReplicaStatus[] };
 
 /**
- * The backend and model in the status bar, with whether it answered the last check. Checked
- * when the panel is used and on demand, never polled.
+ * The active backend and model in the status bar, with whether it answered the last check (every
+ * replica's health and requests in flight in the tooltip). Checked when the panel is used and on
+ * demand, never polled. Clicking it opens the backend picker.
  */
 export class BackendStatus implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('virgo.backend', vscode.StatusBarAlignment.Right, 100);
@@ -19,13 +26,13 @@ export class BackendStatus implements vscode.Disposable {
     private readonly log: vscode.LogOutputChannel,
   ) {
     this.item.name = 'Virgo Backend';
-    this.item.command = 'virgo.checkBackend';
+    this.item.command = 'virgo.selectBackend';
     this.render();
   }
 
   show(): void { this.item.show(); }
 
-  /** Settings changed: what we knew is stale. */
+  /** Settings or the active backend changed: what we knew is stale. */
   reset(): void {
     this.health = { state: 'unknown' };
     this.render();
@@ -36,28 +43,85 @@ export class BackendStatus implements vscode.Disposable {
     this.render();
     this.item.show();
     const s = readSettings();
-    const result = await this.server.checkBackend({ ...s, apiKey: await this.apiKeys.get() });
-    this.health = result.ok ? { state: 'ok', models: result.models } : { state: 'down', error: result.error ?? 'unreachable' };
-    this.log.info(`backend ${s.backendUrl}: ${result.ok ? `ok, models ${result.models.join(', ')}` : `down: ${result.error}`}`);
+    const result = await this.server.request(lsp.backendStatus, { ...s, apiKey: await this.apiKeys.get(), probe: true })
+      .catch((e: Error): lsp.BackendStatusResult => ({ backendName: s.backendName ?? '', replicas: [{ url: s.backendUrl, healthy: false, inFlight: 0, lastError: e.message, models: [] }] }));
+    const healthy = result.replicas.filter((r) => r.healthy);
+    const models = [...new Set(healthy.flatMap((r) => r.models.map((m) => m.id)))];
+    const down = result.replicas.filter((r) => !r.healthy);
+    this.health = healthy.length
+      ? { state: 'ok', models, replicas: result.replicas }
+      : { state: 'down', error: down.map((r) => (result.replicas.length > 1 ? `${r.url}: ` : '') + (r.lastError ?? 'unreachable')).join('; '), replicas: result.replicas };
+    this.log.info(`backend ${describeBackend(backendSelection.active())}: ${healthy.length}/${result.replicas.length} replica(s) answer`
+      + (models.length ? `, models ${models.join(', ')}` : '') + (down.length ? `; down: ${down.map((r) => `${r.url} (${r.lastError ?? '?'})`).join(', ')}` : ''));
     this.render();
     return this.health;
   }
 
   private render(): void {
-    const s = readSettings();
-    const model = s.model || (this.health.state === 'ok' ? this.health.models[0] ?? '' : '');
-    const label = backendLabel(s.backendUrl, model);
+    const backend = backendSelection.active();
+    const model = backend.model || (this.health.state === 'ok' ? this.health.models[0] ?? '' : '');
     const icon = { unknown: '$(circle-outline)', checking: '$(sync~spin)', ok: '$(pass-filled)', down: '$(error)' }[this.health.state];
-    this.item.text = `${icon} Virgo`;
+    this.item.text = `${icon} Virgo: ${backend.name || hostOf(backend.urls[0])}${model ? ` · ${model}` : ''}`;
     this.item.backgroundColor = this.health.state === 'down' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     const status = {
       unknown: 'not checked yet',
       checking: 'checking…',
-      ok: 'reachable',
-      down: `unreachable: ${this.health.state === 'down' ? this.health.error : ''}`,
+      ok: 'answers',
+      down: `does not answer: ${this.health.state === 'down' ? this.health.error : ''}`,
     }[this.health.state];
-    this.item.tooltip = `Virgo backend: ${label} — ${status}\nClick to check again.`;
+    const tip = new vscode.MarkdownString(undefined, true);
+    tip.appendMarkdown(`**Virgo backend** ${escape(describeBackend(backend, model))} — ${escape(status)}\n\n`);
+    const replicas = this.health.state === 'ok' || this.health.state === 'down' ? this.health.replicas : [];
+    if (replicas.length > 1) {
+      for (const r of replicas) {
+        tip.appendMarkdown(`- ${r.healthy ? '$(pass-filled)' : '$(error)'} ${escape(r.url)} · ${r.inFlight} in flight${r.lastError && !r.healthy ? ` · ${escape(r.lastError)}` : ''}\n`);
+      }
+      tip.appendMarkdown('\n');
+    }
+    tip.appendMarkdown('Click to choose a backend, check it, or start a local one.');
+    this.item.tooltip = tip;
   }
 
   dispose(): void { this.item.dispose(); }
+}
+
+type PickItem = vscode.QuickPickItem & { run?: () => unknown };
+
+/** "Virgo: Select Backend" (the status bar's click): the backends, then what can be done with them. */
+export async function pickBackend(status: BackendStatus, local: LocalBackend, apiKeys: ApiKeyStore): Promise<void> {
+  const active = backendSelection.active();
+  const entry = (b: ActiveBackend, detail?: string): PickItem => ({
+    label: `${b.name === active.name ? '$(check) ' : ''}${b.name || 'Default'}`,
+    description: b.urls.join(', '),
+    detail: detail ?? (b.model ? `model ${b.model}` : 'model: the first the server lists'),
+    run: async () => {
+      await backendSelection.choose(b.name);
+      status.reset();
+      await status.check();
+    },
+  });
+  const c = vscode.workspace.getConfiguration('virgo');
+  const items: PickItem[] = [
+    { label: 'Backends', kind: vscode.QuickPickItemKind.Separator },
+    entry({ name: '', urls: [c.get<string>('backendUrl', 'http://127.0.0.1:8000/v1')], model: c.get<string>('model', '') }, 'virgo.backendUrl'),
+    ...namedBackends().map((b) => entry({ name: b.name, urls: b.urls!, model: b.model ?? '' })),
+    ...(backendSelection.localBackend ? [entry(backendSelection.localBackend, 'started from the editor; stops with it')] : []),
+    { label: 'Actions', kind: vscode.QuickPickItemKind.Separator },
+    { label: '$(pulse) Check Backend', description: describeBackend(active), run: () => vscode.commands.executeCommand('virgo.checkBackend') },
+    local.running
+      ? { label: '$(debug-stop) Stop Local Backend', run: () => local.stop() }
+      : { label: '$(play) Start Local Backend', description: 'vLLM, SGLang or Ollama on this machine', run: () => local.start() },
+    { label: `$(key) Set API Key${active.name ? ` for ${active.name}` : ''}`, run: async () => { await apiKeys.prompt(active.name); status.reset(); } },
+    { label: '$(gear) Edit Backends…', description: 'virgo.backends in settings', run: () => vscode.commands.executeCommand('workbench.action.openSettings', 'virgo.backends') },
+  ];
+  const choice = await vscode.window.showQuickPick(items, { title: 'Virgo: Select Backend', placeHolder: `Active: ${describeBackend(active)}` });
+  await choice?.run?.();
+}
+
+function hostOf(url: string): string {
+  try { return new URL(url).host; } catch { return url; }
+}
+
+function escape(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
 }

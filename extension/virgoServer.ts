@@ -5,7 +5,8 @@ import * as lsp from '../protocol/lsp';
 import type { StoredThought } from '../protocol/inlineQa';
 import type { Recording } from '../protocol/recording';
 
-type SessionListener = (u: lsp.SessionUpdate) => void;
+/** A session's updates, and notices about it (max tokens capped, moved to another replica). */
+type SessionListener = (u: lsp.SessionUpdate | lsp.SessionNotice) => void;
 
 /**
  * The language server that runs the reasoning core, started on first use (or when a document
@@ -43,6 +44,7 @@ export class VirgoServer implements vscode.Disposable {
       };
       const client = new LanguageClient('virgo', 'Virgo', serverOptions, clientOptions);
       client.onNotification(lsp.sessionUpdate.method, (u: lsp.SessionUpdate) => this.listeners.get(u.sessionId)?.(u));
+      client.onNotification(lsp.sessionNotice.method, (n: lsp.SessionNotice) => this.listeners.get(n.sessionId)?.(n));
       for (const [method, handler] of this.notificationHandlers) client.onNotification(method, handler);
       await client.start();
       this.client = client;

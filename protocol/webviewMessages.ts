@@ -37,6 +37,8 @@ export type HostToWebview =
   | { type: 'retrying'; attempt: number; delayMs: number; reason: string }
   /** Waiting for a free session slot; `ahead` sessions go first. */
   | { type: 'queued'; ahead: number }
+  /** Something worth knowing about the session that is not an error (max tokens capped, replica failover). */
+  | { type: 'notice'; kind: 'info' | 'warning'; title: string; detail?: string }
   /** Continue was pressed: the same thought carries on (segments stay, new ones follow). */
   | { type: 'sessionContinued' }
   | { type: 'answer'; answer: Answer }

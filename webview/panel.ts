@@ -174,6 +174,9 @@ export class Panel {
           'Raise virgo.maxConcurrentSessions to run more at once.');
         this.retryNotice = true; // cleared by the first progress
         break;
+      case 'notice':
+        this.notices.show(msg.kind, msg.title, msg.detail);
+        break;
       case 'start': {
         const e = msg.event;
         this.header.setMeta([e.model, basename(e.file), `${e.sentWidth}×${e.sentHeight}`, `${e.imageTokens} visual tokens`]);

@@ -24,7 +24,7 @@ export function hostChannel(api: VsCodeApi): HostChannel {
 /** Every host message type: a Record, so a type added to the protocol but not here fails to compile. */
 const HOST_TYPES: Record<HostToWebview['type'], true> = {
   compose: true, imageError: true, sessionStarted: true, sessionContinued: true, start: true, segments: true,
-  progress: true, retrying: true, queued: true, answer: true, end: true,
+  progress: true, retrying: true, queued: true, notice: true, answer: true, end: true,
 };
 const hostTypes: ReadonlySet<string> = new Set(Object.keys(HOST_TYPES));
 

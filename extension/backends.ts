@@ -1,0 +1,91 @@
+import * as vscode from 'vscode';
+
+/** One entry of `virgo.backends`, as the user writes it. */
+export interface BackendEntry {
+  name: string;
+  /** One base URL, e.g. http://gpu-box:8000/v1 … */
+  url?: string;
+  /** … or several replicas of the same model (balanced by requests in flight, with failover). */
+  urls?: string[];
+  /** Empty: the first model the backend lists. */
+  model?: string;
+}
+
+/** The backend sessions go to now. `name` '' is the plain `virgo.backendUrl`. */
+export interface ActiveBackend {
+  name: string;
+  urls: string[];
+  model: string;
+  /** A local backend started from the editor (this window, while it runs). */
+  local?: boolean;
+}
+
+const DEFAULT_URL = 'http://127.0.0.1:8000/v1';
+
+/** `virgo.backends`, with malformed entries (no name, no URL) left out. */
+export function namedBackends(): BackendEntry[] {
+  const raw = vscode.workspace.getConfiguration('virgo').get<unknown>('backends', []);
+  if (!Array.isArray(raw)) return [];
+  const out: BackendEntry[] = [];
+  for (const e of raw as Array<Partial<BackendEntry>>) {
+    if (!e || typeof e.name !== 'string' || !e.name.trim()) continue;
+    const urls = backendUrls(e);
+    if (urls.length === 0) continue;
+    out.push({ name: e.name.trim(), urls, model: typeof e.model === 'string' ? e.model.trim() : '' });
+  }
+  return out;
+}
+
+function backendUrls(e: Partial<BackendEntry>): string[] {
+  const list = [...(Array.isArray(e.urls) ? e.urls : []), ...(typeof e.url === 'string' ? [e.url] : [])];
+  return [...new Set(list.filter((u): u is string => typeof u === 'string').map((u) => u.trim()).filter(Boolean))];
+}
+
+/**
+ * Which backend is active: a local backend started from the editor while it runs, else the
+ * `virgo.activeBackend` entry of `virgo.backends`, else `virgo.backendUrl` (+ `virgo.model`).
+ */
+export class BackendSelection {
+  private local: ActiveBackend | undefined;
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+
+  /** A local backend came up (or went away: undefined). */
+  setLocal(local: ActiveBackend | undefined): void {
+    this.local = local;
+    this.changed.fire();
+  }
+
+  get localBackend(): ActiveBackend | undefined { return this.local; }
+
+  active(): ActiveBackend {
+    if (this.local) return this.local;
+    const c = vscode.workspace.getConfiguration('virgo');
+    const name = c.get<string>('activeBackend', '').trim();
+    const entry = name ? namedBackends().find((b) => b.name === name) : undefined;
+    if (entry) return { name: entry.name, urls: entry.urls!, model: entry.model || c.get<string>('model', '').trim() };
+    return { name: '', urls: [c.get<string>('backendUrl', DEFAULT_URL).trim() || DEFAULT_URL], model: c.get<string>('model', '').trim() };
+  }
+
+  /** Makes a named backend ('' for virgo.backendUrl) the active one, in the user's settings. */
+  async choose(name: string): Promise<void> {
+    if (this.local && name !== this.local.name) this.local = undefined;
+    await vscode.workspace.getConfiguration('virgo').update('activeBackend', name, vscode.ConfigurationTarget.Global);
+    this.changed.fire();
+  }
+
+  dispose(): void { this.changed.dispose(); }
+}
+
+/** "gpu-box:8000 · virgo-72b" for labels; replicas shown as a count. */
+export function describeBackend(b: ActiveBackend, model = b.model): string {
+  let where: string;
+  try {
+    where = new URL(b.urls[0]).host;
+  } catch {
+    where = b.urls[0];
+  }
+  const replicas = b.urls.length > 1 ? ` (+${b.urls.length - 1} replica${b.urls.length > 2 ? 's' : ''})` : '';
+  const name = b.name ? `${b.name}: ` : '';
+  return `${name}${where}${replicas}${model ? ` · ${model}` : ''}`;
+}
