@@ -1,11 +1,15 @@
 // Extension entry point: wires commands, the status bar, inline QA and the language server (started
 // on first use, or when a document that can reference images is open).
 import * as vscode from 'vscode';
+import type { HistorySummary } from '../protocol/history';
+import * as lsp from '../protocol/lsp';
 import { affectsVirgo, ApiKeyStore, backendSelection } from './config';
 import { chooseImage } from './imageSources';
+import { historyStoragePath, HistoryView, readHistoryOptions } from './historyView';
 import { inlineQaClientOptions, startForDocuments } from './inlineQaClient';
 import { QuestionHistory } from './questionHistory';
 import { redactingLog } from './redactingLog';
+import { trySample } from './sampleSession';
 import { ReasoningPanel, type PanelDeps } from './reasoningPanel';
 import { LocalBackend } from './localBackend';
 import { BackendStatus, pickBackend } from './statusBar';
@@ -29,7 +33,7 @@ export function activate(context: vscode.ExtensionContext): VirgoApi {
     log,
     onBackendUsed: () => void status.check(),
   };
-  server.withClientOptions(inlineQaClientOptions(context, {
+  const clientOptions = inlineQaClientOptions(context, {
     questions: deps.questions,
     apiKey: () => apiKeys.get(),
     log,
@@ -38,15 +42,32 @@ export function activate(context: vscode.ExtensionContext): VirgoApi {
       if (!thought) { void vscode.window.showErrorMessage('Virgo: that answer is no longer stored. Ask again.'); return; }
       await ReasoningPanel.forNewImage(deps).showStoredThought(thought);
     },
-  }));
+  });
+  // History lives in the server, under global storage (one list across workspaces).
+  server.withClientOptions({
+    ...clientOptions,
+    initializationOptions: { ...clientOptions.initializationOptions, history: { storagePath: historyStoragePath(context), ...readHistoryOptions() } },
+  });
+  const history = new HistoryView(server, historyStoragePath(context), (session) => ReasoningPanel.forNewImage(deps).showRecorded(session));
   context.subscriptions.push(
-    channel, server, status, local, backendSelection,
+    channel, server, status, local, backendSelection, history,
+    vscode.commands.registerCommand('virgo.history.open', (s: HistorySummary) => history.openSession(s)),
+    vscode.commands.registerCommand('virgo.history.delete', (s?: HistorySummary) => history.delete(s)),
+    vscode.commands.registerCommand('virgo.history.exportMarkdown', (s: HistorySummary) => history.export(s, 'markdown')),
+    vscode.commands.registerCommand('virgo.history.exportJson', (s: HistorySummary) => history.export(s, 'json')),
+    vscode.commands.registerCommand('virgo.history.search', () => history.search()),
+    vscode.commands.registerCommand('virgo.history.clearSearch', () => history.setQuery('')),
+    vscode.commands.registerCommand('virgo.history.refresh', () => history.refresh()),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('virgo.history')) void server.notify(lsp.setHistoryOptions, readHistoryOptions());
+    }),
     backendSelection.onDidChange(() => status.reset()),
     vscode.commands.registerCommand('virgo.selectBackend', () => pickBackend(status, local, apiKeys)),
     vscode.commands.registerCommand('virgo.startLocalBackend', async () => {
       if (await local.start()) { status.show(); await status.check(); }
     }),
     vscode.commands.registerCommand('virgo.stopLocalBackend', () => local.stop()),
+    vscode.commands.registerCommand('virgo.trySample', () => trySample(context, local)),
     vscode.commands.registerCommand('virgo.reasonAboutImage', async (uri?: unknown, options?: { question?: string }) => {
       const image = await chooseImage(uri);
       if (!image) return;

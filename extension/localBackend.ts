@@ -22,6 +22,15 @@ export function readLocalBackendOptions(): LocalBackendOptions {
   };
 }
 
+/** A backend the extension itself knows how to run (not the user's template). */
+export interface LocalPreset {
+  name: string;
+  label: string;
+  command: string;
+  port: number;
+  env?: Record<string, string>;
+}
+
 const POLL_MS = 1500;
 const STOP_GRACE_MS = 10_000;
 
@@ -44,12 +53,17 @@ export class LocalBackend implements vscode.Disposable {
 
   get running(): boolean { return this.state !== 'stopped'; }
 
-  async start(): Promise<boolean> {
+  /**
+   * Starts the configured engine, or `preset` (the built-in replay of the sample session, for
+   * trying Virgo without a GPU). Resolves true once it answers and is the active backend.
+   */
+  async start(preset?: LocalPreset): Promise<boolean> {
     if (this.state !== 'stopped') {
       void vscode.window.showInformationMessage(`Virgo: the local backend is already ${this.state}. Stop it first to start another.`);
       return false;
     }
-    const options = readLocalBackendOptions();
+    const options = preset ? { ...readLocalBackendOptions(), port: preset.port, command: preset.command } : readLocalBackendOptions();
+    const engine = preset?.label ?? options.engine;
     let command: string;
     try {
       command = buildCommand(options);
@@ -58,7 +72,7 @@ export class LocalBackend implements vscode.Disposable {
       return false;
     }
     const program = programOf(command);
-    if (!program || !findProgram(program)) {
+    if (!preset && (!program || !findProgram(program))) {
       const hint = options.command.trim() ? 'Check virgo.localBackend.command.' : INSTALL_HINTS[options.engine];
       this.log.error(`local backend: "${program ?? command}" not found on PATH (${process.env.PATH ?? ''})`);
       void vscode.window.showErrorMessage(`Virgo: "${program ?? command}" was not found, so the local backend cannot start. ${hint}`, 'Open Settings', 'Show Log')
@@ -69,16 +83,16 @@ export class LocalBackend implements vscode.Disposable {
     this.state = 'starting';
     this.log.info(`local backend: starting ${command}`);
     try {
-      await this.runTask(command, options.engine);
+      await this.runTask(command, engine, preset?.env);
     } catch (e) {
       this.state = 'stopped';
       void vscode.window.showErrorMessage(`Virgo: the local backend could not start: ${(e as Error).message}`);
       return false;
     }
-    const up = await this.waitUntilUp(url, options.engine);
+    const up = await this.waitUntilUp(url, engine);
     if (!up) return false;
     this.state = 'running';
-    const local: ActiveBackend = { name: 'local', urls: [url], model: '', local: true };
+    const local: ActiveBackend = { name: preset?.name ?? 'local', urls: [url], model: '', local: true };
     this.selection.setLocal(local);
     void vscode.window.showInformationMessage(`Virgo: the local backend answers at ${url}${up.models.length ? ` (serving ${up.models.join(', ')})` : ''}. Sessions in this window now go to it.`);
     return true;
@@ -108,7 +122,7 @@ export class LocalBackend implements vscode.Disposable {
     if (wasRunning) this.log.info('local backend: stopped');
   }
 
-  private async runTask(command: string, engine: Engine): Promise<void> {
+  private async runTask(command: string, engine: string, env: Record<string, string> = {}): Promise<void> {
     const write = new vscode.EventEmitter<string>();
     const close = new vscode.EventEmitter<number | void>();
     const pty: vscode.Pseudoterminal = {
@@ -117,7 +131,7 @@ export class LocalBackend implements vscode.Disposable {
       open: () => {
         write.fire(`\x1b[2m$ ${command}\x1b[0m\r\n`);
         // Its own process group, so stopping it stops the engine's workers too.
-        const child = spawn(command, { shell: true, detached: process.platform !== 'win32', env: process.env });
+        const child = spawn(command, { shell: true, detached: process.platform !== 'win32', env: { ...process.env, ...env } });
         this.child = child;
         const forward = (stream: 'stdout' | 'stderr') => {
           let partial = '';
@@ -155,7 +169,7 @@ export class LocalBackend implements vscode.Disposable {
   }
 
   /** Progress until the server answers; undefined when it exited, or the user cancelled (then it is stopped). */
-  private waitUntilUp(url: string, engine: Engine): Promise<{ models: string[] } | undefined> {
+  private waitUntilUp(url: string, engine: string): Promise<{ models: string[] } | undefined> {
     return Promise.resolve(vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Virgo: starting the local backend (${engine})`, cancellable: true },
       async (progress, token) => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
-import type { StoredThought } from '../protocol/inlineQa';
+import type { StoredAnswer, StoredThought } from '../protocol/inlineQa';
 import type * as lsp from '../protocol/lsp';
 import type { ReasonEvent, Usage } from '../protocol/thought';
 import type { ErrorAction, HostToWebview, WebviewToHost } from '../protocol/webviewMessages';
@@ -120,25 +120,31 @@ export class ReasoningPanel implements vscode.Disposable {
     });
   }
 
+  /** A stored inline answer in the panel (see showRecorded). */
+  showStoredThought({ answer, imagePath }: StoredThought): Promise<void> {
+    return this.showRecorded({ ...answer, ...(imagePath ? { imagePath } : {}) });
+  }
+
   /**
-   * A stored inline answer, replayed as the messages of a live session (nothing is sent). With the
-   * image file unchanged the panel prepares it, so asking again from here works as usual.
+   * A session kept earlier (an inline answer, or history), replayed as the messages of a live
+   * session: nothing is sent, every segment is navigable. With the image file still there the
+   * panel prepares it, so asking again from here works as usual.
    */
-  async showStoredThought({ answer: a, imagePath }: StoredThought): Promise<void> {
-    if (imagePath) await this.showImage({ path: imagePath });
-    if (!imagePath || !this.image) {
+  async showRecorded(s: RecordedSession): Promise<void> {
+    if (s.imagePath) await this.showImage({ path: s.imagePath });
+    if (!s.imagePath || !this.image) {
       this.image = undefined;
-      this.post({ type: 'compose', image: a.image, recentQuestions: this.deps.questions.recent(), backendLabel: describeBackend(backendSelection.active(), a.model) });
+      this.post({ type: 'compose', image: s.image, recentQuestions: this.deps.questions.recent(), backendLabel: describeBackend(backendSelection.active(), s.model) });
     }
-    this.panel.title = `Virgo: ${a.image.name}`;
-    this.lastQuestion = a.question;
-    this.post({ type: 'sessionStarted', question: a.question, startedAt: a.createdAt });
-    this.post({ type: 'start', event: a.start });
-    this.post({ type: 'segments', segments: a.segments });
+    this.panel.title = `Virgo: ${s.image.name}`;
+    this.lastQuestion = s.question;
+    this.post({ type: 'sessionStarted', question: s.question, startedAt: s.createdAt });
+    this.post({ type: 'start', event: s.start });
+    this.post({ type: 'segments', segments: s.segments });
     // The token count comes from progress messages; times cannot be replayed (the stats show the replay's).
-    this.post({ type: 'progress', open: null, chunks: a.segments.reduce((n, s) => n + s.tokens, 0) });
-    this.post({ type: 'answer', answer: a.answer });
-    this.post({ type: 'end', reason: a.end.reason, usage: a.end.usage });
+    this.post({ type: 'progress', open: null, chunks: s.segments.reduce((n, seg) => n + seg.tokens, 0) });
+    this.post({ type: 'answer', answer: s.answer });
+    this.post({ type: 'end', reason: s.end.reason, usage: s.end.usage });
   }
 
   /** Asks the current image a question (from the panel, or a command with the question given). */
@@ -297,6 +303,9 @@ function errorActions(r: lsp.ReasonResult): ErrorAction[] {
   if (r.errorKind === 'config') return ['openSettings'];
   return ['retry', 'showLog'];
 }
+
+/** What the panel needs to show a session kept earlier. */
+export type RecordedSession = Pick<StoredAnswer, 'question' | 'model' | 'createdAt' | 'start' | 'segments' | 'answer' | 'end' | 'image'> & { imagePath?: string };
 
 /** What the panel says about a session notice from the server. */
 function noticeText(n: lsp.SessionNoticeBody): { title: string; detail: string } {
