@@ -13,6 +13,7 @@ import { BackendError, isCancelled } from '../backend/backendErrors';
 import { readCaCertificates } from '../backend/caCertificates';
 import { DEFAULT_QUESTION } from '../backend/requestBuilder';
 import { ImageError, prepareImageBuffer } from '../image/imagePrep';
+import { sharedPools } from '../backend/replicaPool';
 import { runReasoning } from '../reasoning/reasonSession';
 import { suggestedQuestion } from './answerInsertions';
 import { shortAnswer } from './answerPresentation';
@@ -112,7 +113,8 @@ async function ask(ctx: AskContext, args: AskReferenceArgs | undefined, token: C
     let lastReport = 0;
     const outcome = await runReasoning(
       { image, question, model, max_tokens: b.maxTokens, temperature: b.temperature, promptPrefix: b.promptPrefix },
-      backend,
+      // The same replica pool as the panel's sessions: balancing, failover, max_tokens fitted.
+      { ...backend, pool: sharedPools.forSettings(b) },
       {
         onEvent: (e) => {
           if (e.type === 'start') start = e;
