@@ -1,5 +1,5 @@
 import type { Phase, ReflectionType, SegmentKind } from '../../protocol/thought';
-import { classifyReflection, REFLECTION_PHRASES } from './reflectionPhrases';
+import { classifyHead, HEAD_CHARS, REFLECTION_PHRASES } from './reflectionPhrases';
 
 /** A segment as the segmenter knows it: text and classification, before tokens and time. */
 export interface SegmentDraft {
@@ -19,15 +19,30 @@ const BLANK = /^\s*$/;
  * a paragraph holding only display math joins the segment before it; fenced code and display
  * math are never cut, whatever blank lines they contain. Works on whole lines only, so the
  * result does not depend on how the stream was chunked.
+ *
+ * The open text (what a reader sees of the segment not yet closed) is kept as it grows rather
+ * than joined on demand, so asking for it after every token costs nothing that grows with it.
  */
 export class ParagraphSegmenter {
   private phase: Phase = 'thought';
-  /** Lines of the paragraph being read. */
-  private para: string[] = [];
+  /** The paragraph being read: its lines joined, how many, and whether any has ink. */
+  private paraText = '';
+  private paraLines = 0;
+  private paraInk = false;
   /** The paragraph started with display math and may yet turn out to be math only. */
   private paraMaybeMath = false;
-  /** Paragraphs of the segment that is complete so far but still open to trailing math. */
-  private open: string[] = [];
+  /** Paragraphs of the segment that is complete so far but still open to trailing math, joined. */
+  private openJoined = '';
+  private openParas = 0;
+  private openParasInk = false;
+  /** openText(''), its first HEAD_CHARS characters, and it followed by what joins a partial line. */
+  private base = '';
+  private head = '';
+  private joint = '';
+  private gen = 0;
+  /** The same paragraphs and lines as they came, for openTextFromScratch. */
+  private paras: string[] = [];
+  private lines: string[] = [];
   private fence: { char: string; len: number } | null = null;
   private mathClose: '$$' | '\\]' | null = null;
 
@@ -38,11 +53,19 @@ export class ParagraphSegmenter {
 
   get currentPhase(): Phase { return this.phase; }
   get inFence(): boolean { return this.fence !== null; }
+  /** Changes whenever the open text starts over (a segment closed, the phase changed). */
+  get generation(): number { return this.gen; }
+  /** The first HEAD_CHARS characters of openText(''). */
+  get openHead(): string { return this.head; }
+  /** What openText puts before a partial line: openText('') and the line break or blank line after it. */
+  get openJoint(): string { return this.joint; }
+  /** openText('') has a non-white-space character. */
+  get openInk(): boolean { return this.openParasInk || this.paraInk; }
 
   /** One whole line (without its newline); `at` is the stream offset where it starts. */
   line(text: string, at: number): void {
     if (this.fence) {
-      this.para.push(text);
+      this.addLine(text);
       const m = FENCE_OPEN.exec(text);
       if (m && m[1][0] === this.fence.char && m[1].length >= this.fence.len && BLANK.test(text.slice(m[0].length))) {
         this.fence = null;
@@ -50,7 +73,7 @@ export class ParagraphSegmenter {
       return;
     }
     if (this.mathClose) {
-      this.para.push(text);
+      this.addLine(text);
       this.trackMath(text);
       return;
     }
@@ -58,8 +81,8 @@ export class ParagraphSegmenter {
       this.endParagraph(at);
       return;
     }
-    if (this.para.length === 0) this.startParagraph(text, at);
-    this.para.push(text);
+    if (this.paraLines === 0) this.startParagraph(text, at);
+    this.addLine(text);
     const fm = FENCE_OPEN.exec(text);
     if (fm) this.fence = { char: fm[1][0], len: fm[1].length };
     else this.trackMath(text);
@@ -69,6 +92,7 @@ export class ParagraphSegmenter {
   switchPhase(next: Phase, at: number): void {
     this.closeAll(at);
     this.phase = next;
+    this.gen++;
   }
 
   /** End of stream: close what is open. */
@@ -81,7 +105,7 @@ export class ParagraphSegmenter {
    * first visible character of the next line decides (anything but `$` or `\\` starts a new step).
    */
   get awaitingParagraph(): boolean {
-    return this.para.length === 0 && this.open.length > 0 && !this.fence && !this.mathClose;
+    return this.paraLines === 0 && this.openParas > 0 && !this.fence && !this.mathClose;
   }
 
   /** The next paragraph has begun with prose: close the waiting segment now, not at the line's end. */
@@ -91,8 +115,13 @@ export class ParagraphSegmenter {
 
   /** The open segment's text as a reader would see it now (for live rendering). */
   openText(partialLine: string): string {
-    const paras = this.open.slice();
-    const current = partialLine ? [...this.para, partialLine] : this.para;
+    return partialLine ? this.joint + partialLine : this.base;
+  }
+
+  /** openText computed the slow way, from the open paragraphs and lines (to test openText against). */
+  openTextFromScratch(partialLine: string): string {
+    const paras = this.paras.slice();
+    const current = partialLine ? [...this.lines, partialLine] : this.lines;
     if (current.length) paras.push(current.join('\n'));
     return paras.join('\n\n');
   }
@@ -107,24 +136,60 @@ export class ParagraphSegmenter {
 
   private startParagraph(first: string, at: number): void {
     const t = first.trimStart();
-    this.paraMaybeMath = this.open.length > 0 && (t.startsWith('$$') || t.startsWith('\\['));
+    this.paraMaybeMath = this.openParas > 0 && (t.startsWith('$$') || t.startsWith('\\['));
     if (!this.paraMaybeMath) this.closeOpen(at);
   }
 
+  private addLine(text: string): void {
+    const sep = this.paraLines > 0 ? '\n' : this.openParas > 0 ? '\n\n' : '';
+    this.paraText = this.paraLines > 0 ? this.paraText + '\n' + text : text;
+    this.paraLines++;
+    this.lines.push(text);
+    if (!this.paraInk && !BLANK.test(text)) this.paraInk = true;
+    this.base = this.base + sep + text;
+    const room = HEAD_CHARS - this.head.length;
+    if (room > 0) this.head += sep.length >= room ? sep.slice(0, room) : sep + text.slice(0, room - sep.length);
+    this.joint = this.base + '\n';
+  }
+
   private endParagraph(at: number): void {
-    if (this.para.length === 0) return;
-    const text = this.para.join('\n');
-    this.para = [];
+    if (this.paraLines === 0) return;
+    const text = this.paraText;
+    const ink = this.paraInk;
+    this.paraText = '';
+    this.paraLines = 0;
+    this.paraInk = false;
+    this.lines = [];
+    const gen = this.gen;
     if (this.paraMaybeMath && !isDisplayMathOnly(text)) this.closeOpen(at);
     this.paraMaybeMath = false;
-    this.open.push(text);
+    if (this.openParas === 0) {
+      this.openJoined = text;
+      // The paragraph starts the open text: base already holds it, unless a segment just closed.
+      if (this.gen !== gen) {
+        this.base = text;
+        this.head = text.slice(0, HEAD_CHARS);
+      }
+    } else {
+      this.openJoined = this.openJoined + '\n\n' + text;
+    }
+    this.openParas++;
+    this.paras.push(text);
+    if (ink) this.openParasInk = true;
+    this.joint = this.base + '\n\n';
   }
 
   private closeOpen(at: number): void {
-    if (this.open.length === 0) return;
-    const text = this.open.join('\n\n');
-    this.open = [];
-    const reflection = this.phase === 'thought' ? classifyReflection(text, this.phrases) : null;
+    if (this.openParas === 0) return;
+    const text = this.openJoined;
+    // The open text starts with this segment's text (a paragraph after it is joined on).
+    const head = this.head.length > text.length ? this.head.slice(0, text.length) : this.head;
+    this.openJoined = this.base = this.head = this.joint = '';
+    this.openParas = 0;
+    this.paras = [];
+    this.openParasInk = false;
+    this.gen++;
+    const reflection = this.phase === 'thought' ? classifyHead(head, this.phrases).type : null;
     this.onSegment({
       phase: this.phase,
       kind: reflection ? 'reflection' : 'step',

@@ -3,7 +3,11 @@ import { extractBoxed } from './boxed';
 import { ChunkLedger } from './chunkLedger';
 import { splitAtMarkers, visibleText } from './phaseMarkers';
 import { ParagraphSegmenter, type SegmentDraft } from './paragraphSegmenter';
-import { classifyReflection, REFLECTION_PHRASES } from './reflectionPhrases';
+import { PartialLine } from './partialLine';
+import { classifyHead, classifyReflection, HEAD_CHARS, REFLECTION_PHRASES } from './reflectionPhrases';
+
+/** What push returns when nothing closed (most chunks): shared, so frozen. */
+const NONE: Segment[] = Object.freeze([]) as unknown as Segment[];
 
 /** One streamed delta: answer text, or thought text from a server's reasoning field. */
 export interface StreamPiece {
@@ -28,14 +32,16 @@ export interface ParserOptions {
  * Turns a model's streamed output into segments and an answer, incrementally. Phases come from
  * STILL-2 markers, `<think>` tags or the reasoning fields; lines are only interpreted once whole,
  * so any chunking of the same stream gives the same segments. Cost per chunk does not grow with
- * the length of the thought.
+ * the length of the thought, and neither does openSegment(): it is kept as the text grows and
+ * cached until more arrives.
  */
 export class ThoughtParser {
   private readonly ledger = new ChunkLedger();
   private readonly segmenter: ParagraphSegmenter;
   private readonly closed: Segment[] = [];
   private fresh: Segment[] = [];
-  private partial = '';
+  /** The unfinished line. */
+  private readonly partial = new PartialLine();
   private offset = 0;
   private lineStart = 0;
   private nowMs = 0;
@@ -43,9 +49,15 @@ export class ThoughtParser {
   /** Phase markers or a reasoning field were seen. */
   private sawMarker = false;
   private finished = false;
+  private readonly phrases: typeof REFLECTION_PHRASES;
+  /** openSegment()'s answer until more text arrives (undefined: not computed yet). */
+  private open: OpenSegment | null | undefined;
+  /** The open segment's reflection type, for the segmenter's generation `gen`; `final` when more text cannot change it. */
+  private readonly openType = { gen: -1, type: null as ReflectionType | null, final: false };
 
-  constructor(private readonly options: ParserOptions = {}) {
-    this.segmenter = new ParagraphSegmenter((d) => this.close(d), options.phrases ?? REFLECTION_PHRASES);
+  constructor(options: ParserOptions = {}) {
+    this.phrases = options.phrases ?? REFLECTION_PHRASES;
+    this.segmenter = new ParagraphSegmenter((d) => this.close(d), this.phrases);
   }
 
   get phase(): Phase { return this.segmenter.currentPhase; }
@@ -59,7 +71,10 @@ export class ThoughtParser {
     this.nowMs = atMs;
     if (piece.reasoning) this.feed(piece.reasoning, 'reasoning');
     if (piece.content) this.feed(piece.content, 'content');
-    if (piece.reasoning || piece.content) this.ledger.record(this.offset, atMs);
+    if (piece.reasoning || piece.content) {
+      this.ledger.record(this.offset, atMs);
+      this.open = undefined;
+    }
     return this.drain();
   }
 
@@ -74,22 +89,27 @@ export class ThoughtParser {
       const last = this.closed[this.closed.length - 1];
       if (last) { last.tokens += rest.tokens; last.ms += rest.ms; }
       this.finished = true;
+      this.open = undefined;
     }
     return { segments: this.drain(), answer: this.answer() };
   }
 
-  /** The segment being written, with the unfinished line, or null between segments. */
+  /**
+   * The segment being written, with the unfinished line, or null between segments. Cheap enough
+   * to ask after every chunk: nothing in it is rebuilt from the whole open text.
+   */
   openSegment(): OpenSegment | null {
-    const text = this.segmenter.openText(visibleText(this.partial));
-    if (!text.trim()) return null;
-    const reflection = this.phase === 'thought' ? classifyReflection(text, this.options.phrases) : null;
-    return {
+    if (this.open !== undefined) return this.open;
+    const visible = this.partial.visible();
+    if (!this.segmenter.openInk && !this.partial.visibleInk) return (this.open = null);
+    const reflection = this.phase === 'thought' ? this.openReflection(visible) : null;
+    return (this.open = {
       index: this.closed.length,
       phase: this.phase,
       kind: reflection ? 'reflection' : 'step',
       reflection,
-      text,
-    };
+      text: this.segmenter.openText(visible),
+    });
   }
 
   /** The answer from what has closed so far (complete after finish). */
@@ -105,6 +125,38 @@ export class ThoughtParser {
     return { text: solution, boxed: [] };
   }
 
+  /** openSegment() rebuilt from the whole open text, the slow way: for tests to hold openSegment() to. */
+  openSegmentFromScratch(): OpenSegment | null {
+    const text = this.segmenter.openTextFromScratch(visibleText(this.partial.text));
+    if (!text.trim()) return null;
+    const reflection = this.phase === 'thought' ? classifyReflection(text, this.phrases) : null;
+    return { index: this.closed.length, phase: this.phase, kind: reflection ? 'reflection' : 'step', reflection, text };
+  }
+
+  /** classifyReflection(open text), asked again only while the text's start can still change it. */
+  private openReflection(visible: string): ReflectionType | null {
+    const cached = this.openType;
+    const gen = this.segmenter.generation;
+    if (cached.gen === gen && cached.final) return cached.type;
+    let head = this.segmenter.openHead;
+    let stable = true;
+    if (head.length < HEAD_CHARS && visible) {
+      // The open text starts in the unfinished line: take its first characters without joining.
+      const joint = this.segmenter.openJoint;
+      if (joint.length >= HEAD_CHARS) head = joint.slice(0, HEAD_CHARS);
+      else {
+        const line = this.partial.visibleHead(HEAD_CHARS - joint.length, visible);
+        head = joint + line.text;
+        stable = line.stable;
+      }
+    }
+    const { type, decided } = classifyHead(head, this.phrases);
+    cached.gen = gen;
+    cached.type = type;
+    cached.final = decided && stable;
+    return type;
+  }
+
   private feed(text: string, field: 'content' | 'reasoning'): void {
     if (field !== this.field) {
       const previous = this.field;
@@ -115,23 +167,21 @@ export class ThoughtParser {
       else if (field === 'content' && previous === 'reasoning') this.switchPhase('solution');
     }
     let from = 0;
-    for (;;) {
-      const nl = text.indexOf('\n', from);
-      if (nl < 0) break;
-      const line = this.partial + text.slice(from, nl);
-      this.partial = '';
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
+      const line = this.partial.text + text.slice(from, nl);
+      this.partial.clear();
       this.offset += nl - from + 1;
       this.processLine(line);
       this.lineStart = this.offset;
       from = nl + 1;
     }
     if (from < text.length) {
-      this.partial += text.slice(from);
+      this.partial.append(from ? text.slice(from) : text);
       this.offset += text.length - from;
       // Close the previous step as soon as the next one visibly starts, so the live view never
       // shows the start of a new step under the previous step's label.
       if (this.segmenter.awaitingParagraph) {
-        const first = /\S/.exec(this.partial)?.[0];
+        const first = this.partial.first;
         if (first && first !== '$' && first !== '\\' && first !== '<') this.segmenter.closeWaiting(this.lineStart);
       }
     }
@@ -143,9 +193,9 @@ export class ThoughtParser {
   }
 
   private flushPartial(): void {
-    if (!this.partial) return;
-    const line = this.partial;
-    this.partial = '';
+    if (!this.partial.text) return;
+    const line = this.partial.text;
+    this.partial.clear();
     this.processLine(line);
     this.lineStart = this.offset;
   }
@@ -186,7 +236,7 @@ export class ThoughtParser {
   }
 
   private drain(): Segment[] {
-    if (this.fresh.length === 0) return [];
+    if (this.fresh.length === 0) return NONE;
     const out = this.fresh;
     this.fresh = [];
     return out;

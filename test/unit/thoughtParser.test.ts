@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Segment } from '../../protocol/thought';
+import { PartialLine } from '../../server/thought/partialLine';
+import { visibleText } from '../../server/thought/phaseMarkers';
 import { ThoughtParser, type StreamPiece } from '../../server/thought/thoughtParser';
 
 const fixtures = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'transcripts');
@@ -219,5 +221,108 @@ test('a marker quoted in inline code is text, not a phase change', () => {
     const { segments } = parseInChunks(text, size);
     assert.deepEqual(segments.map((s) => s.phase), ['thought', 'thought', 'solution'], `chunk size ${size}`);
     assert.match(segments[0].text, /`<\|end_of_thought\|>`/);
+  }
+});
+
+/** Text that exercises the open segment's corner cases: markers whole, split and quoted, `<` that is no marker, white space. */
+const tricky = [
+  '<|begin_of_thought|>\n\n  The figure shows $a < b$ and <|end or <<|end_of_thought|> written as text?\n',
+  'Then x < 3 < 4, so `<|end_of_thought|>` is quoted and `` ` `` too; <think> and </thi',
+  'nk> are tags.\n\n',
+  '**Wait**, the angle.\r\n   \r\n',
+  '$$\nx = 1\n\n$$\n\n',
+  '\\[ y = 2 \\]\n\n',
+  'Let me just double-check: the sum is <5.\n\n',
+  '\t- Alternatively, use the sine rule <|end_of_sol',
+  'ution|> hmm\n\n',
+  '```\ncode <|end_of_thought|> `x` < y\n\n```\n\n',
+  'Σ is a sum; ’Hmm’ is quoted.\n\n',
+  'I should re-examine ' + 'the long line '.repeat(12) + '<|end_of_thought|>tail\n',
+  '<|begin_of_solution|>\n\nSo \\boxed{42}.\n<|end_of_solution|>',
+].join('');
+
+function* chunkings(text: string, runs: number, seed: number): Generator<string[]> {
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  for (let run = 0; run < runs; run++) {
+    const out: string[] = [];
+    for (let i = 0; i < text.length;) {
+      const n = 1 + Math.floor(rand() * (run % 3 === 0 ? 3 : 12));
+      out.push(text.slice(i, i + n));
+      i += n;
+    }
+    yield out;
+  }
+}
+
+test('openSegment() after every chunk equals the open segment rebuilt from scratch', () => {
+  for (const [name, text, runs] of [['triangle', triangle, 30], ['tricky', tricky, 60]] as const) {
+    for (const chunks of chunkings(text, runs, name.length)) {
+      const p = new ThoughtParser();
+      let t = 0;
+      for (const chunk of chunks) {
+        p.push({ content: chunk }, t++);
+        const open = p.openSegment();
+        assert.deepEqual(open, p.openSegmentFromScratch(), `${name}, after ${JSON.stringify(chunks.slice(Math.max(0, t - 3), t))}`);
+        assert.equal(p.openSegment(), open, 'cached until more text arrives');
+      }
+      p.finish(t);
+      assert.equal(p.openSegment(), null);
+    }
+  }
+});
+
+test('openSegment() depends on the text so far, not on how it was chunked', () => {
+  for (const text of [triangle, tricky]) {
+    const [chunks] = chunkings(text, 1, 3);
+    const p = new ThoughtParser();
+    let sent = '';
+    chunks.forEach((chunk, i) => {
+      p.push({ content: chunk }, i);
+      sent += chunk;
+      const whole = new ThoughtParser();
+      whole.push({ content: sent }, 0);
+      assert.deepEqual(p.openSegment(), whole.openSegment(), JSON.stringify(sent.slice(-40)));
+    });
+  }
+});
+
+test('the open segment of a reasoning field follows it into the content', () => {
+  const thought = 'Look at the figure.\n\nWait, the angle is 30°.\n\nHmm';
+  for (const chunks of chunkings(thought, 20, 11)) {
+    const p = new ThoughtParser();
+    chunks.forEach((c, i) => {
+      p.push({ reasoning: c }, i);
+      assert.deepEqual(p.openSegment(), p.openSegmentFromScratch());
+    });
+    p.push({ content: 'The angle is ' }, 100);
+    assert.deepEqual(p.openSegment(), { index: 3, phase: 'solution', kind: 'step', reflection: null, text: 'The angle is ' });
+    assert.deepEqual(p.openSegment(), p.openSegmentFromScratch());
+  }
+});
+
+test('the unfinished line\'s visible text, grown piece by piece, equals visibleText of the whole', () => {
+  const parts = ['<|end_of_thought|>', '<|begin_of_solution|>', '<think>', '</think>', '<|end', '_of_', 'thought|>', '<', '|', '>', '`', '``', 'a', 'b c', ' ', '  ', '\t', 'x < 3', 'Wait'];
+  let seed = 5;
+  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+  for (let run = 0; run < 3000; run++) {
+    const line = new PartialLine();
+    let raw = '';
+    const stableHeads: string[] = [];
+    for (let k = rand(12); k >= 0; k--) {
+      let piece = '';
+      for (let j = 1 + rand(3); j > 0; j--) piece += parts[rand(parts.length)];
+      line.append(piece);
+      raw += piece;
+      const want = visibleText(raw);
+      assert.equal(line.text, raw);
+      assert.equal(line.visible(), want, JSON.stringify(raw));
+      assert.equal(line.visibleInk, /\S/.test(want), JSON.stringify(raw));
+      assert.equal(line.first, /\S/.exec(raw)?.[0] ?? '');
+      const n = 1 + rand(20);
+      const head = line.visibleHead(n, want);
+      assert.equal(head.text, want.slice(0, n));
+      if (head.stable) stableHeads.push(head.text);
+      for (const h of stableHeads) assert.ok(want.startsWith(h), `${JSON.stringify(h)} was stable, then ${JSON.stringify(raw)}`);
+    }
   }
 });

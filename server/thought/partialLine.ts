@@ -1,0 +1,159 @@
+import { PHASE_MARKERS, visibleText } from './phaseMarkers';
+
+const NON_SPACE = /\S/;
+const LONGEST_MARKER = PHASE_MARKERS.reduce((n, [m]) => Math.max(n, m.length), 0);
+/** Characters of the line start kept flat for the reflection head. */
+const HEAD = 120;
+
+/**
+ * The unfinished line of the stream, grown a chunk at a time, with what the live view needs
+ * (visibleText of it, whether that has ink, its first characters) at a cost proportional to
+ * what is new rather than to the line.
+ *
+ * Every marker starts with its only `<`, so cutting the line just before a `<` never cuts a
+ * marker: the text before the line's last `<` is settled once (markers removed), and only the
+ * part from that `<` on is still open. A line with a backtick and a `<` can change earlier
+ * (a closing backtick turns a marker into quoted text), so it is recomputed whole.
+ */
+export class PartialLine {
+  /** The raw line so far. */
+  text = '';
+  /** Its first non-white-space character ('' while there is none). */
+  first = '';
+  /** Its first HEAD characters. */
+  private head = '';
+  private tick = false;
+  private firstLt = -1;
+  /** Where the last `<` is, and visibleText-without-hiding of the text before it. */
+  private lastLt = -1;
+  private before = '';
+  private beforeInk = false;
+  /** Index of the last `<` kept in `before` (-1: none). */
+  private beforeLt = -1;
+  /** The text from the last `<` on, its first LONGEST_MARKER characters, and its state. */
+  private tail = '';
+  private tailHead = '';
+  /** Length of the marker the tail starts with; 0 while it may still become one; -1 when it cannot. */
+  private tailMarker = 0;
+  /** The tail after its marker, and whether that has ink. */
+  private rest = '';
+  private restInk = false;
+
+  /** visibleText(text) and whether it has a non-white-space character, as of the last visible() call. */
+  visibleInk = false;
+
+  append(s: string): void {
+    const at = this.text.length;
+    this.text = at ? this.text + s : s;
+    if (at < HEAD) this.head = this.text.length <= HEAD ? this.text : this.text.slice(0, HEAD);
+    if (!this.first) {
+      const i = s.search(NON_SPACE);
+      if (i >= 0) this.first = s[i];
+    }
+    if (!this.tick && s.indexOf('`') >= 0) this.tick = true;
+    let from = 0;
+    for (let lt = s.indexOf('<'); lt >= 0; lt = s.indexOf('<', from)) {
+      if (this.lastLt >= 0) this.growTail(s.slice(from, lt));
+      this.settle(at + lt);
+      from = lt + 1;
+    }
+    if (this.lastLt >= 0) this.growTail(from ? s.slice(from) : s);
+  }
+
+  clear(): void {
+    this.text = this.first = this.head = this.before = this.tail = this.tailHead = this.rest = '';
+    this.tick = this.beforeInk = this.restInk = this.visibleInk = false;
+    this.firstLt = this.lastLt = this.beforeLt = -1;
+    this.tailMarker = 0;
+  }
+
+  /** visibleText(this.text); sets visibleInk. */
+  visible(): string {
+    if (this.lastLt < 0) {
+      this.visibleInk = this.first !== '';
+      return this.text;
+    }
+    if (this.tick) return this.whole();
+    if (this.tailMarker > 0) {
+      const lt = this.beforeLt;
+      // The last `<` left is before the marker: hide it if it and what follows may start a marker.
+      if (lt >= 0 && this.before.length - lt + this.rest.length <= LONGEST_MARKER) return this.whole();
+      this.visibleInk = this.beforeInk || this.restInk;
+      return this.rest ? this.before + this.rest : this.before;
+    }
+    if (this.tailMarker === 0) {
+      // The tail may still become a marker: hidden until that is decided.
+      this.visibleInk = this.beforeInk;
+      return this.before;
+    }
+    this.visibleInk = true;
+    return this.before + this.tail;
+  }
+
+  /**
+   * The first `n` (≤ HEAD) characters of visibleText(text), and whether they stay the first
+   * characters of the line's visible text whatever follows.
+   */
+  visibleHead(n: number, visible: string): { text: string; stable: boolean } {
+    if (this.firstLt < 0 || this.firstLt >= n) return { text: this.head.length > n ? this.head.slice(0, n) : this.head, stable: true };
+    return { text: visible.slice(0, n), stable: false };
+  }
+
+  private whole(): string {
+    const v = visibleText(this.text);
+    this.visibleInk = NON_SPACE.test(v);
+    return v;
+  }
+
+  /** A `<` at `index` of the line starts a new tail; the old tail (or the text before) settles. */
+  private settle(index: number): void {
+    if (this.lastLt < 0) {
+      this.firstLt = index;
+      // The first `<`: everything before it is visible as it is.
+      this.before = this.text.slice(0, index);
+      this.beforeInk = NON_SPACE.test(this.before);
+    } else if (this.tailMarker > 0) {
+      if (this.rest) {
+        this.before += this.rest;
+        if (this.restInk) this.beforeInk = true;
+      }
+    } else {
+      this.beforeLt = this.before.length;
+      this.before += this.tail;
+      this.beforeInk = true;
+    }
+    this.lastLt = index;
+    this.tail = this.tailHead = this.rest = '';
+    this.tailMarker = 0;
+    this.restInk = false;
+    this.growTail('<');
+  }
+
+  /** Characters (no `<` among them but a new tail's own) added to the tail. */
+  private growTail(s: string): void {
+    if (!s) return;
+    const had = this.tail.length;
+    this.tail += s;
+    if (this.tailMarker > 0) {
+      this.addRest(s, Math.max(0, this.tailMarker - had));
+      return;
+    }
+    if (this.tailMarker < 0 || had >= LONGEST_MARKER) return;
+    this.tailHead = this.tail.length <= LONGEST_MARKER ? this.tail : this.tail.slice(0, LONGEST_MARKER);
+    const head = this.tailHead;
+    const marker = PHASE_MARKERS.find(([m]) => head.startsWith(m));
+    if (marker) {
+      this.tailMarker = marker[0].length;
+      this.addRest(s, Math.max(0, this.tailMarker - had));
+    } else if (!PHASE_MARKERS.some(([m]) => m.startsWith(head))) {
+      this.tailMarker = -1;
+    }
+  }
+
+  private addRest(s: string, from: number): void {
+    if (from >= s.length) return;
+    const part = from ? s.slice(from) : s;
+    this.rest += part;
+    if (!this.restInk && NON_SPACE.test(part)) this.restInk = true;
+  }
+}
