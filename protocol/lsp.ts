@@ -1,4 +1,5 @@
 import { NotificationType, RequestType } from 'vscode-jsonrpc';
+import type { CompareSamplesParams, CompareSamplesResult } from './compare';
 import type {
   ExportHistoryParams, ExportHistoryResult, HistoryChanged, HistoryOptions, HistorySession, HistorySummary, ListHistoryParams,
 } from './history';
@@ -128,3 +129,6 @@ export const exportHistorySession = new RequestType<ExportHistoryParams, ExportH
 export const setHistoryOptions = new NotificationType<HistoryOptions>('virgo/setHistoryOptions');
 /** server → extension: history entries were added, updated (a continued session) or removed (deleted or pruned). */
 export const historyChanged = new NotificationType<HistoryChanged>('virgo/historyChanged');
+
+/** extension → server: how N sampled traces of one question agree (answer groups, majority) and where they diverge. */
+export const compareSamples = new RequestType<CompareSamplesParams, CompareSamplesResult, void>('virgo/compareSamples');

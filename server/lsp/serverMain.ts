@@ -6,6 +6,7 @@
 import { createConnection, ProposedFeatures, TextDocumentSyncKind } from 'vscode-languageserver/node';
 import { HistoryService } from '../history/historyService';
 import { InlineQaService } from '../inlineQa/inlineQaFeatures';
+import { registerCompareService } from './compareService';
 import { ReasoningService } from './reasoningService';
 
 const connection = createConnection(ProposedFeatures.all);
@@ -27,4 +28,5 @@ connection.onInitialized(() => inlineQa.initialized());
 
 new ReasoningService(connection, history).register();
 history.register();
+registerCompareService(connection);
 connection.listen();
