@@ -10,7 +10,7 @@ import type { PreparedImageInfo } from '../../protocol/thought';
 import { BmpError, decodeBmp } from './bmpDecode';
 import { type ImageFormat, looksTruncated, sniffImage } from './imageSniff';
 import { encodePng } from './pngEncode';
-import { type Canvas, MAX_SHRINK, canvas, canvasRgb } from './resample';
+import { type Canvas, MAX_SHRINK, canvasRgb, createCanvas } from './resample';
 import {
   AspectRatioError,
   DEFAULT_MAX_PIXELS,
@@ -116,7 +116,7 @@ export async function prepareImageBuffer(
   const fmt = FORMAT_NAMES[format];
   const input = openInput(data, name, format, maxDecodePixels);
 
-  let decoded: { width: number; height: number; sent: { width: number; height: number }; raw: Buffer; info: sharp.OutputInfo };
+  let decoded: { width: number; height: number; sent: { width: number; height: number }; pixels: Canvas };
   try {
     const meta = await input.metadata();
     // autoOrient holds the size after EXIF orientation (5–8 swap the axes); for GIF and multi-page
@@ -126,27 +126,41 @@ export async function prepareImageBuffer(
     const sent = smartResize(height, width, minPixels, maxPixels);
     // The one decode. libvips shrinks an axis only when it shrinks by more than MAX_SHRINK (a
     // max_pixels reduction); smart_resize's rounding to multiples of 28 is left to resample.ts.
-    const libvipsWidth = width > sent.width * MAX_SHRINK ? sent.width : width;
-    const libvipsHeight = height > sent.height * MAX_SHRINK ? sent.height : height;
+    const decodedWidth = width > sent.width * MAX_SHRINK ? sent.width : width;
+    const decodedHeight = height > sent.height * MAX_SHRINK ? sent.height : height;
     let pipeline = input.autoOrient();
-    if (libvipsWidth !== width || libvipsHeight !== height) {
+    if (decodedWidth !== width || decodedHeight !== height) {
       pipeline = pipeline
         // Qwen's processor resamples with PIL's BICUBIC, a Catmull-Rom cubic (a = -0.5); libvips'
         // 'cubic' reduce is the same kernel. fastShrinkOnLoad off: JPEG/WebP shrink-on-load would
         // first reduce with the decoder's own box-like filter.
-        .resize(libvipsWidth, libvipsHeight, { fit: 'fill', kernel: 'cubic', fastShrinkOnLoad: false })
+        .resize(decodedWidth, decodedHeight, { fit: 'fill', kernel: 'cubic', fastShrinkOnLoad: false })
         // The model sees RGB only; white is what a transparent figure on a page looks like. (libvips
         // flattens before it resizes; without a resize, resample.ts flattens, several times faster.)
         .flatten({ background: '#ffffff' });
     }
-    const { data: raw, info } = await pipeline.toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-    decoded = { width, height, sent, raw, info };
+    const decoding = pipeline.toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    // While libvips decodes on the thread pool, the main thread prepares the canvas.
+    let pixels: Canvas;
+    try {
+      pixels = createCanvas(decodedWidth, decodedHeight, sent.width, sent.height);
+    } catch (e) {
+      decoding.catch(() => undefined);
+      throw e;
+    }
+    try {
+      const { data: raw, info } = await decoding;
+      pixels.load(raw, info.channels, 0);
+    } catch (e) {
+      pixels.release();
+      throw e;
+    }
+    decoded = { width, height, sent, pixels };
   } catch (e) {
     throw decodeError(e, name, fmt, data, format);
   }
 
-  const { width, height, sent, raw, info } = decoded;
-  const pixels = canvas(raw, info.width, info.height, info.channels, sent.width, sent.height);
+  const { width, height, sent, pixels } = decoded;
   let out: Encoded;
   try {
     out = await encode(pixels, format);
@@ -292,7 +306,7 @@ const PNG_TRIAL_MAX_PIXELS = 1_000_000;
 async function encode(pixels: Canvas, format: ImageFormat): Promise<Encoded> {
   if (format !== 'jpeg') return { data: await encodePng(pixels), mime: 'image/png' };
   const raw = { raw: { width: pixels.width, height: pixels.height, channels: 3 as const } };
-  const jpeg = sharp(canvasRgb(pixels), raw).jpeg(JPEG_OPTIONS).toBuffer();
+  const jpeg = sharp(await canvasRgb(pixels), raw).jpeg(JPEG_OPTIONS).toBuffer();
   if (pixels.width * pixels.height > PNG_TRIAL_MAX_PIXELS) return { data: await jpeg, mime: 'image/jpeg' };
   const [png, jpg] = await Promise.all([encodePng(pixels), jpeg]);
   return jpg.length < png.length ? { data: jpg, mime: 'image/jpeg' } : { data: png, mime: 'image/png' };

@@ -312,12 +312,14 @@ function instantiate(bytes: number): Instance {
 
 /**
  * Kernels with at least `bytes` of memory, for one image at a time: call release() when nothing
- * reads the memory any more (deflate included). Concurrent users get instances of their own.
+ * reads the memory any more (deflate included). Concurrent users get instances of their own. `fresh`:
+ * some of the memory has never been touched (a new instance, or grown).
  */
-export function leaseKernels(bytes: number): { kernels: PixelKernels; release(): void } {
+export function leaseKernels(bytes: number): { kernels: PixelKernels; fresh: boolean; release(): void } {
   let instance = idle;
   idle = undefined;
   clearTimeout(idleTimer);
+  const fresh = !instance || instance.memory.buffer.byteLength < bytes;
   if (instance && instance.memory.buffer.byteLength < bytes) {
     const pages = Math.ceil((bytes - instance.memory.buffer.byteLength) / 65536);
     try {
@@ -331,6 +333,7 @@ export function leaseKernels(bytes: number): { kernels: PixelKernels; release():
   let released = false;
   return {
     kernels: leased.kernels,
+    fresh,
     release() {
       if (released) return;
       released = true;

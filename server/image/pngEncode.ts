@@ -47,6 +47,7 @@ export async function encodePng(c: Canvas, choice: DeflateChoice = deflateChoice
   let adler = 1;
   for (let y = 0; y < c.height; y += bandRows) {
     const rows = Math.min(bandRows, c.height - y);
+    await c.ready(y + rows);
     c.render(y + rows);
     const at = c.spare + y * row;
     c.kernels.paeth(at, c.pixels + y * c.stride, rowBytes, rows, c.stride);
@@ -56,6 +57,7 @@ export async function encodePng(c: Canvas, choice: DeflateChoice = deflateChoice
       deflateRaw(Buffer.from(c.kernels.memory.buffer, at, rows * row), {
         level: choice.level,
         strategy: choice.strategy,
+        memLevel: 9,
         // Every part but the last ends byte-aligned and unfinished, so the parts concatenate.
         finishFlush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
         // One output buffer per part: each refill of a smaller one would wait for the main thread.

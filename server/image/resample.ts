@@ -24,6 +24,16 @@ export interface Canvas {
   readonly kernels: PixelKernels;
   readonly width: number;
   readonly height: number;
+  /** Copies decoded rows (8-bit RGB or RGBA, the same for every call) in, starting at `firstRow`. */
+  load(rows: Uint8Array, channels: number, firstRow: number): void;
+  /** Input rows loaded so far (from the top, without gaps). */
+  readonly loaded: number;
+  /** Set by the producer while rows are still being decoded: settles once they are loaded (or failed). */
+  pending?: Promise<void>;
+  /** Waits until output rows [0, rows) can be rendered. */
+  ready(rows: number): Promise<void>;
+  /** Input rows that output rows [0, rows) read. */
+  needs(rows: number): number;
   render(rows: number): void;
   /** Offset and stride of the output rows; a zero row (the PNG filter's "row above") precedes them. */
   readonly pixels: number;
@@ -51,34 +61,36 @@ function bicubic(x: number): number {
   return 0;
 }
 
-/** Pillow's precompute_coeffs and normalize_coeffs_8bpc (Resample.c) for one axis. */
+/** Pillow's precompute_coeffs and normalize_coeffs_8bpc (Resample.c) for one axis, same arithmetic. */
 export function taps(inSize: number, outSize: number): Taps {
   const scale = inSize / outSize;
   const filterScale = Math.max(scale, 1);
   const support = 2 * filterScale;
-  const windows: Array<{ min: number; k: number[] }> = [];
+  const ss = 1 / filterScale;
+  const window = Math.ceil(support) * 2 + 1;
+  const mins = new Int32Array(outSize);
+  const sizes = new Int32Array(outSize);
+  const fixedWeights = new Int32Array(outSize * window);
+  const k = new Float64Array(window);
   for (let x = 0; x < outSize; x++) {
     const center = (x + 0.5) * scale;
     const min = Math.max(0, Math.trunc(center - support + 0.5));
-    const max = Math.min(inSize, Math.trunc(center + support + 0.5));
-    const k: number[] = [];
+    const size = Math.min(inSize, Math.trunc(center + support + 0.5)) - min;
     let total = 0;
-    for (let i = min; i < max; i++) {
-      const w = bicubic((i - center + 0.5) / filterScale);
-      k.push(w);
-      total += w;
-    }
-    windows.push({ min, k: k.map((w) => fixed(total === 0 ? w : w / total)) });
+    for (let i = 0; i < size; i++) total += k[i] = bicubic((i + min - center + 0.5) * ss);
+    for (let i = 0; i < size; i++) fixedWeights[x * window + i] = fixed(total === 0 ? k[i]! : k[i]! / total);
+    mins[x] = min;
+    sizes[x] = size;
   }
-  const count = Math.min(inSize, Math.max(...windows.map((w) => w.k.length)));
+  const count = Math.min(inSize, Math.max(...sizes));
   if (count > MAX_TAPS) throw new Error(`internal: ${inSize}→${outSize} needs ${count} taps, over ${MAX_TAPS}`);
   const start = new Int32Array(outSize);
   const weights = new Int32Array(outSize * count);
-  windows.forEach(({ min, k }, x) => {
-    const s = Math.min(min, inSize - count);
+  for (let x = 0; x < outSize; x++) {
+    const s = Math.min(mins[x]!, inSize - count);
     start[x] = s;
-    k.forEach((w, j) => (weights[x * count + min - s + j] = w));
-  });
+    for (let i = 0; i < sizes[x]!; i++) weights[x * count + mins[x]! - s + i] = fixedWeights[x * window + i]!;
+  }
   return { count, start, weights };
 }
 
@@ -100,14 +112,12 @@ function spans(t: Taps, outSize: number): Array<[number, number]> {
 }
 
 /**
- * Copies decoded pixels (RGB or RGBA, 8-bit) into kernel memory, to be flattened onto white and
- * resampled to outWidth × outHeight as rows are asked for. Each stage has its own region (a band of
- * a later stage must not overwrite rows an earlier one still needs), each behind a zero guard row.
+ * A canvas that resamples width × height decoded pixels to outWidth × outHeight. Everything that does
+ * not need the pixels (coefficients, memory, weights) is done here, so it can overlap the decode.
+ * Each stage has its own region (a band of a later stage must not overwrite rows an earlier one still
+ * needs), each behind a zero guard row.
  */
-export function canvas(raw: Uint8Array, width: number, height: number, channels: number, outWidth: number, outHeight: number): Canvas {
-  if ((channels !== 3 && channels !== 4) || raw.length !== width * height * channels) {
-    throw new Error(`internal: decoded ${raw.length} bytes for ${width}×${height}×${channels}, expected 8-bit RGB or RGBA`);
-  }
+export function createCanvas(width: number, height: number, outWidth: number, outHeight: number): Canvas {
   const h = width !== outWidth ? taps(width, outWidth) : undefined;
   const v = height !== outHeight ? taps(height, outHeight) : undefined;
   const hSpans = h ? spans(h, outWidth) : [];
@@ -115,7 +125,7 @@ export function canvas(raw: Uint8Array, width: number, height: number, channels:
   const outRow = outWidth * 3;
   // The horizontal pass writes 8 bytes at a time past each span's end: its rows get 16 spare bytes.
   const hStride = align(outRow + 16);
-  const guard = align(Math.max(width * channels, hStride) + 32);
+  const guard = align(Math.max(width * 4, hStride) + 32);
 
   let end = 0;
   const region = (bytes: number): number => {
@@ -123,7 +133,7 @@ export function canvas(raw: Uint8Array, width: number, height: number, channels:
     end = at + align(bytes + 64);
     return at;
   };
-  const input = region(width * height * channels);
+  const input = region(width * height * 4);
   const hOut = h ? region(hStride * height) : input;
   const vOut = v ? region(outRow * outHeight) : hOut;
   const spare = region((outRow + 1) * outHeight);
@@ -135,8 +145,9 @@ export function canvas(raw: Uint8Array, width: number, height: number, channels:
   const lease = leaseKernels(end + 64);
   const k = lease.kernels;
   const memory = k.memory;
+  // New pages are faulted in now, while the image decodes, rather than by the first pass over them.
+  if (lease.fresh) for (let i = 0; i < end; i += 4096) memory[i] = 0;
   for (const at of [input, hOut, vOut, spare]) memory.fill(0, at - guard, at);
-  memory.set(raw, input);
   const i32 = new Int32Array(memory.buffer, 0, end >> 2);
   hSpans.reduce((at, [from, to]) => {
     // Per 8 output bytes: count × 8 weights, one per byte (the pixel's weight for each channel).
@@ -155,12 +166,30 @@ export function canvas(raw: Uint8Array, width: number, height: number, channels:
     for (let t = 0; t < v.count; t++) i32.fill(v.weights[y * v.count + t]!, (vWeights >> 2) + (y * v.count + t) * 4, (vWeights >> 2) + (y * v.count + t + 1) * 4);
   }
 
-  let flattened = channels === 3 ? height : 0;
+  let channels = 0;
+  let loaded = 0;
+  const load = (rows: Uint8Array, c: number, firstRow: number): void => {
+    const count = rows.length / (width * c);
+    if ((c !== 3 && c !== 4) || (channels !== 0 && c !== channels) || firstRow !== loaded || !Number.isInteger(count) || loaded + count > height) {
+      throw new Error(`internal: ${rows.length} bytes at row ${firstRow} for ${width}×${height}×${c} (${loaded} rows of ${channels || c} channels loaded)`);
+    }
+    channels = c;
+    k.memory.set(rows, input + firstRow * width * c);
+    loaded += count;
+  };
+  const needs = (rows: number): number => {
+    rows = Math.min(rows, outHeight);
+    return v ? (rows === 0 ? 0 : Math.min(height, v.start[rows - 1]! + v.count)) : rows;
+  };
+
+  let flattened = 0;
   let hDone = 0;
   let vDone = 0;
   const render = (rows: number): void => {
     rows = Math.min(rows, outHeight);
-    const need = v ? (rows === 0 ? 0 : Math.min(height, v.start[rows - 1]! + v.count)) : rows;
+    const need = needs(rows);
+    if (need > loaded) throw new Error(`internal: rendering ${rows} rows needs ${need} input rows, ${loaded} loaded`);
+    if (channels === 3) flattened = need;
     if (flattened < need) {
       k.flatten(input + flattened * width * 4, input + flattened * inRow, (need - flattened) * width);
       flattened = need;
@@ -180,20 +209,32 @@ export function canvas(raw: Uint8Array, width: number, height: number, channels:
       k.vertical[v.count]!(vOut + vDone * outRow, src + v.start[vDone]! * srcStride, outRow, srcStride, vWeights + vDone * v.count * 16);
     }
   };
-  return {
+  const c: Canvas = {
     kernels: k,
     width: outWidth,
     height: outHeight,
+    load,
+    get loaded() {
+      return loaded;
+    },
+    needs,
+    async ready(rows) {
+      if (needs(rows) <= loaded) return;
+      await c.pending;
+      if (needs(rows) > loaded) throw new Error(`internal: ${needs(rows)} input rows needed, ${loaded} loaded and no more coming`);
+    },
     render,
     pixels: vOut,
     stride: v ? outRow : h ? hStride : inRow,
     spare,
     release: lease.release,
   };
+  return c;
 }
 
 /** The canvas as packed RGB rows in a Buffer of its own (for encoders outside kernel memory). */
-export function canvasRgb(c: Canvas): Buffer {
+export async function canvasRgb(c: Canvas): Promise<Buffer> {
+  await c.ready(c.height);
   c.render(c.height);
   const row = c.width * 3;
   const out = Buffer.allocUnsafe(row * c.height);
