@@ -37,7 +37,7 @@ const builds = [
   {
     // The reasoning panel's webview (browser code, loaded by the host page with a nonce). It needs
     // no other assets: math is KaTeX MathML (no fonts or CSS), and its stylesheet is media/panel.css.
-    entryPoints: { 'webview/main': 'webview/main.ts' },
+    entryPoints: { 'webview/main': 'webview/main.ts', 'webview/compare': 'webview/compare/main.ts' },
     outdir: 'dist',
     platform: 'browser',
     format: 'iife',
