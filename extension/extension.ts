@@ -11,6 +11,7 @@ import { QuestionHistory } from './questionHistory';
 import { redactingLog } from './redactingLog';
 import { trySample } from './sampleSession';
 import { ReasoningPanel, type PanelDeps } from './reasoningPanel';
+import { sampleN } from './sampleNCommand';
 import { LocalBackend } from './localBackend';
 import { BackendStatus, pickBackend } from './statusBar';
 import { VirgoServer } from './virgoServer';
@@ -79,6 +80,9 @@ export function activate(context: vscode.ExtensionContext): VirgoApi {
       status.show();
       await panel.showAndAsk({ path: image.fsPath }, options?.question);
     }),
+    vscode.commands.registerCommand('virgo.sampleN', (arg?: unknown) => sampleN({
+      ...deps, apiKey: () => apiKeys.get(), openInPanel: (session) => ReasoningPanel.forNewImage(deps).showRecorded(session),
+    }, arg)),
     vscode.commands.registerCommand('virgo.setApiKey', async () => {
       await apiKeys.prompt();
       status.reset();

@@ -86,6 +86,11 @@ export class ReasoningPanel implements vscode.Disposable {
   /** Streaming, or about to: a panel given an image and a question is not up for reuse. */
   get running(): boolean { return this.sessionId !== undefined || this.claimed; }
 
+  /** The prepared image and the last question asked about it ('' when none), for "Sample N Times". */
+  get prepared(): { image: lsp.PrepareImageResult; question: string } | undefined {
+    return this.image ? { image: this.image, question: this.lastQuestion } : undefined;
+  }
+
   /** Shows an image and, with a question, asks it at once; the panel is claimed meanwhile. */
   async showAndAsk(source: lsp.ImageSource, question?: string): Promise<void> {
     this.claimed = question !== undefined;
