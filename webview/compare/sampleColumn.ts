@@ -47,7 +47,10 @@ export class SampleColumn {
   current: number | null = null;
   /** This trace's first divergent segment, when known. */
   divergesAt: number | null = null;
+  /** Segments before this index are in the prefix every sample shares. */
   private shared = 0;
+  /** Segments before this index carry the right data-shared mark. */
+  private markedUpTo = 0;
 
   constructor(readonly sample: number, actions: ColumnActions) {
     const name = `Sample ${sample + 1}`;
@@ -144,14 +147,18 @@ export class SampleColumn {
     this.jumpButton.title = at === null
       ? 'Another sample carries this whole trace: it never goes its own way'
       : 'Go to the first step where this sample parts from the others (d)';
-    const shared = d.diverged ? d.commonPrefix : this.count;
-    for (let i = 0; i < this.count; i++) {
+    // Only segments whose mark can have changed are touched: this runs for every segment that
+    // arrives once the first agreement is known, and a thought can have hundreds.
+    const shared = d.diverged ? d.commonPrefix : Number.MAX_SAFE_INTEGER;
+    const from = shared === this.shared ? this.markedUpTo : Math.min(this.shared, shared, this.markedUpTo);
+    for (let i = from; i < this.count; i++) {
       const li = this.thought.item(i);
       if (!li) continue;
       if (i < shared) li.dataset.shared = 'true';
-      else if (i < this.shared) delete li.dataset.shared;
+      else delete li.dataset.shared;
     }
     this.shared = shared;
+    this.markedUpTo = this.count;
   }
 
   /** Moves this column's stepping to a segment (clamped); returns it to focus. */
