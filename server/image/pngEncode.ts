@@ -37,21 +37,30 @@ const SMALL_IMAGE_BYTES = 3 * 1024 * 1024;
  * next is resampled and filtered: the deflate (the costliest stage) overlaps the pixel work.
  */
 const BAND_BYTES = 2 * 1024 * 1024;
+/**
+ * Within a band, rows are resampled, filtered and checksummed a few at a time, so that each stage
+ * reads what the previous one just wrote while it is still in cache.
+ */
+const STRIP_BYTES = 96 * 1024;
 
 /** Encodes the canvas, rendering it band by band. The canvas's memory is read until this resolves. */
 export async function encodePng(c: Canvas, choice: DeflateChoice = deflateChoice((c.width * 3 + 1) * c.height)): Promise<Buffer> {
   const rowBytes = c.width * 3;
   const row = rowBytes + 1;
   const bandRows = Math.max(16, Math.ceil(BAND_BYTES / row));
+  const stripRows = Math.max(1, Math.floor(STRIP_BYTES / row));
   const parts: Array<Promise<Buffer>> = [];
   let adler = 1;
   for (let y = 0; y < c.height; y += bandRows) {
     const rows = Math.min(bandRows, c.height - y);
     await c.ready(y + rows);
-    c.render(y + rows);
     const at = c.spare + y * row;
-    c.kernels.paeth(at, c.pixels + y * c.stride, rowBytes, rows, c.stride);
-    adler = c.kernels.adler32(at, rows * row, adler);
+    for (let s = y; s < y + rows; s += stripRows) {
+      const n = Math.min(stripRows, y + rows - s);
+      c.render(s + n);
+      c.kernels.paeth(c.spare + s * row, c.pixels + s * c.stride, rowBytes, n, c.stride);
+      adler = c.kernels.adler32(c.spare + s * row, n * row, adler);
+    }
     const last = y + rows === c.height;
     parts.push(
       deflateRaw(Buffer.from(c.kernels.memory.buffer, at, rows * row), {
