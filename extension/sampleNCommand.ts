@@ -32,7 +32,9 @@ export async function sampleN(
   deps: ComparePanelDeps & { questions: QuestionHistory },
   arg?: unknown,
 ): Promise<ComparePanel | undefined> {
-  const options: SampleNOptions = arg instanceof vscode.Uri ? { image: arg } : isOptions(arg) ? arg : {};
+  // From a panel's title bar VS Code passes the webview's own (non-file) Uri: that means "this panel's image".
+  const options: SampleNOptions = arg instanceof vscode.Uri ? (arg.scheme === 'file' ? { image: arg } : {}) : isOptions(arg) ? arg : {};
+  deps.log.info(`sample N times: ${arg instanceof vscode.Uri ? `invoked on ${arg.scheme}:` : isOptions(arg) ? 'with options' : 'from the palette'}`);
   const settings = readSamplingSettings();
 
   const temperature = options.temperature ?? settings.temperature;

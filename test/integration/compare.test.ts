@@ -53,6 +53,12 @@ const reasoningPanel = async () => (await evalInAllWebviews<{ segments: number; 
     status: document.querySelector('[data-status]')?.dataset.status ?? null,
   } : null`)).find((r) => r !== null);
 
+/** The focused row of the visible quick pick (a hidden one stays in the DOM with its last rows). */
+const pickedRow = () => evalInPage<string | null>(`(() => {
+  const w = [...document.querySelectorAll('.quick-input-widget')].find((e) => e.offsetParent !== null && getComputedStyle(e).display !== 'none');
+  return w?.querySelector('.monaco-list-row.focused')?.textContent ?? null;
+})()`);
+
 suite('Compare samples', () => {
   let backend: FakeBackend;
 
@@ -152,6 +158,17 @@ suite('Compare samples', () => {
     await until('the second segment current', async () => (await reasoningPanel())?.current === '1');
     assert.equal((await reasoningPanel())?.label, 'Step 2');
     await screenshot('compare-sample-stepping');
+
+    // From the panel's title bar: its image and question, sampled again (5, the default count).
+    const action = '.editor-actions .action-label[aria-label*="Sample N Times"]';
+    await until('Sample N Times in the panel\'s title bar', () => evalInPage<boolean>(`!!document.querySelector('${action}')`));
+    await click(action);
+    assert.match(await until('the count picker', pickedRow), /^5 samples.*default/);
+    await press('Enter');
+    await until('the 5-sample comparison', () => evalInWebview<boolean>(`document.querySelector('[data-role="agreement"]')?.dataset.final === 'true' && document.querySelectorAll('section[data-sample]').length === 5`), 30_000);
+    assert.equal(await evalInWebview<string>(`document.querySelector('.compare__question')?.textContent`), QUESTION, 'the panel\'s question');
+    assert.match(await evalInWebview<string>(`document.querySelector('.compare__meta')?.textContent`), /^right-triangle\.png · temperature 0\.7/);
+    assert.match(await evalInWebview<string>(`document.querySelector('[data-role="share"]')?.textContent ?? ''`), / of 5 samples \(\d+%\)$/);
   });
 
   test('Sample N Times asks how many (default from virgo.sampling.count), and Stop all cancels every sample', async () => {
@@ -162,10 +179,10 @@ suite('Compare samples', () => {
     const closedBefore = backend.closedConnections;
     try {
       const command = vscode.commands.executeCommand<{ finished: Promise<unknown> }>('virgo.sampleN', { question: QUESTION, image: sample });
-      await until('the count picker', () => evalInPage<string | null>(`document.querySelector('.quick-input-widget .monaco-list-row.focused')?.textContent ?? null`));
-      const picker = await evalInPage<string[]>(`[...document.querySelectorAll('.quick-input-widget .monaco-list-row')].map((r) => r.textContent)`);
+      // The setting's count is the default; the picker offers 3, 5 and 8.
+      await until('the count picker on 3', async () => /^3 samples.*default/.test((await pickedRow()) ?? ''));
+      const picker = await evalInPage<string[]>(`[...document.querySelectorAll('.quick-input-widget .monaco-list-row')].filter((r) => r.offsetParent !== null).map((r) => r.textContent)`);
       assert.deepEqual(picker.map((t) => t.match(/^\d+ samples/)?.[0]), ['3 samples', '5 samples', '8 samples']);
-      assert.match(await evalInPage<string>(`document.querySelector('.quick-input-widget .monaco-list-row.focused')?.textContent ?? ''`), /^3 samples.*default/);
       await press('Enter');
       const compare = await command;
       assert.ok(compare);
