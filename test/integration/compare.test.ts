@@ -54,10 +54,10 @@ const reasoningPanel = async () => (await evalInAllWebviews<{ segments: number; 
   } : null`)).find((r) => r !== null);
 
 /** The focused row of the visible quick pick (a hidden one stays in the DOM with its last rows). */
-const pickedRow = () => evalInPage<string | null>(`(() => {
+const pickedRow = async (): Promise<string | undefined> => (await evalInPage<string | null>(`(() => {
   const w = [...document.querySelectorAll('.quick-input-widget')].find((e) => e.offsetParent !== null && getComputedStyle(e).display !== 'none');
   return w?.querySelector('.monaco-list-row.focused')?.textContent ?? null;
-})()`);
+})()`)) ?? undefined;
 
 suite('Compare samples', () => {
   let backend: FakeBackend;
