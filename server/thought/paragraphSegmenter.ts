@@ -1,5 +1,5 @@
 import type { Phase, ReflectionType, SegmentKind } from '../../protocol/thought';
-import { classifyHead, HEAD_CHARS, REFLECTION_PHRASES } from './reflectionPhrases';
+import { classifyHead, HEAD_CHARS, REFLECTION_PHRASES, type HeadClass } from './reflectionPhrases';
 
 /** A segment as the segmenter knows it: text and classification, before tokens and time. */
 export interface SegmentDraft {
@@ -14,6 +14,17 @@ export interface SegmentDraft {
 const FENCE_OPEN = /^ {0,3}(`{3,}|~{3,})/;
 const BLANK = /^\s*$/;
 
+// Most lines start with a letter: they are neither blank nor a fence, and no regex need say so.
+function isBlank(line: string): boolean {
+  const c = line.charCodeAt(0);
+  return c > 0x20 && c < 0x80 ? false : BLANK.test(line);
+}
+
+function fenceOpen(line: string): RegExpExecArray | null {
+  const c = line.charCodeAt(0);
+  return c === 0x20 || c === 0x60 || c === 0x7e ? FENCE_OPEN.exec(line) : null;
+}
+
 /**
  * Cuts the lines of one stream into segments: a paragraph (blank-line separated) is a segment;
  * a paragraph holding only display math joins the segment before it; fenced code and display
@@ -25,24 +36,25 @@ const BLANK = /^\s*$/;
  */
 export class ParagraphSegmenter {
   private phase: Phase = 'thought';
-  /** The paragraph being read: its lines joined, how many, and whether any has ink. */
-  private paraText = '';
-  private paraLines = 0;
+  /** Lines of the paragraph being read, and whether any has ink. */
+  private lines: string[] = [];
   private paraInk = false;
   /** The paragraph started with display math and may yet turn out to be math only. */
   private paraMaybeMath = false;
-  /** Paragraphs of the segment that is complete so far but still open to trailing math, joined. */
+  /**
+   * Paragraphs (their lines) of the segment that is complete so far but still open to trailing
+   * math, their text joined, and whether any has ink.
+   */
+  private paras: string[][] = [];
   private openJoined = '';
-  private openParas = 0;
   private openParasInk = false;
-  /** openText(''), its first HEAD_CHARS characters, and it followed by what joins a partial line. */
+  /** openText(''), its first HEAD_CHARS characters, and (once asked) it followed by what joins a partial line. */
   private base = '';
   private head = '';
-  private joint = '';
+  private joint: string | undefined = '';
   private gen = 0;
-  /** The same paragraphs and lines as they came, for openTextFromScratch. */
-  private paras: string[] = [];
-  private lines: string[] = [];
+  /** classifyHead(head) for generation `gen` and a head of `len` characters. */
+  private readonly known = { gen: -1, len: 0, type: null as ReflectionType | null, decided: false };
   private fence: { char: string; len: number } | null = null;
   private mathClose: '$$' | '\\]' | null = null;
 
@@ -57,8 +69,23 @@ export class ParagraphSegmenter {
   get generation(): number { return this.gen; }
   /** The first HEAD_CHARS characters of openText(''). */
   get openHead(): string { return this.head; }
+  /** classifyHead of openText('')'s head (in the thought), asked again only while it may change. */
+  headType(): HeadClass {
+    const k = this.known;
+    if (k.gen !== this.gen || (!k.decided && k.len !== this.head.length)) {
+      const { type, decided } = classifyHead(this.head, this.phrases);
+      k.gen = this.gen;
+      k.len = this.head.length;
+      k.type = type;
+      k.decided = decided;
+    }
+    return k;
+  }
+
   /** What openText puts before a partial line: openText('') and the line break or blank line after it. */
-  get openJoint(): string { return this.joint; }
+  get openJoint(): string {
+    return (this.joint ??= this.base + (this.lines.length > 0 ? '\n' : this.paras.length > 0 ? '\n\n' : ''));
+  }
   /** openText('') has a non-white-space character. */
   get openInk(): boolean { return this.openParasInk || this.paraInk; }
 
@@ -66,7 +93,7 @@ export class ParagraphSegmenter {
   line(text: string, at: number): void {
     if (this.fence) {
       this.addLine(text);
-      const m = FENCE_OPEN.exec(text);
+      const m = fenceOpen(text);
       if (m && m[1][0] === this.fence.char && m[1].length >= this.fence.len && BLANK.test(text.slice(m[0].length))) {
         this.fence = null;
       }
@@ -77,13 +104,13 @@ export class ParagraphSegmenter {
       this.trackMath(text);
       return;
     }
-    if (BLANK.test(text)) {
+    if (isBlank(text)) {
       this.endParagraph(at);
       return;
     }
-    if (this.paraLines === 0) this.startParagraph(text, at);
+    if (this.lines.length === 0) this.startParagraph(text, at);
     this.addLine(text);
-    const fm = FENCE_OPEN.exec(text);
+    const fm = fenceOpen(text);
     if (fm) this.fence = { char: fm[1][0], len: fm[1].length };
     else this.trackMath(text);
   }
@@ -105,7 +132,7 @@ export class ParagraphSegmenter {
    * first visible character of the next line decides (anything but `$` or `\\` starts a new step).
    */
   get awaitingParagraph(): boolean {
-    return this.paraLines === 0 && this.openParas > 0 && !this.fence && !this.mathClose;
+    return this.lines.length === 0 && this.paras.length > 0 && !this.fence && !this.mathClose;
   }
 
   /** The next paragraph has begun with prose: close the waiting segment now, not at the line's end. */
@@ -115,12 +142,12 @@ export class ParagraphSegmenter {
 
   /** The open segment's text as a reader would see it now (for live rendering). */
   openText(partialLine: string): string {
-    return partialLine ? this.joint + partialLine : this.base;
+    return partialLine ? this.openJoint + partialLine : this.base;
   }
 
   /** openText computed the slow way, from the open paragraphs and lines (to test openText against). */
   openTextFromScratch(partialLine: string): string {
-    const paras = this.paras.slice();
+    const paras = this.paras.map((lines) => lines.join('\n'));
     const current = partialLine ? [...this.lines, partialLine] : this.lines;
     if (current.length) paras.push(current.join('\n'));
     return paras.join('\n\n');
@@ -136,60 +163,59 @@ export class ParagraphSegmenter {
 
   private startParagraph(first: string, at: number): void {
     const t = first.trimStart();
-    this.paraMaybeMath = this.openParas > 0 && (t.startsWith('$$') || t.startsWith('\\['));
+    this.paraMaybeMath = this.paras.length > 0 && (t.startsWith('$$') || t.startsWith('\\['));
     if (!this.paraMaybeMath) this.closeOpen(at);
   }
 
   private addLine(text: string): void {
-    const sep = this.paraLines > 0 ? '\n' : this.openParas > 0 ? '\n\n' : '';
-    this.paraText = this.paraLines > 0 ? this.paraText + '\n' + text : text;
-    this.paraLines++;
+    const sep = this.lines.length > 0 ? '\n' : this.paras.length > 0 ? '\n\n' : '';
     this.lines.push(text);
-    if (!this.paraInk && !BLANK.test(text)) this.paraInk = true;
-    this.base = this.base + sep + text;
+    if (!this.paraInk && !isBlank(text)) this.paraInk = true;
+    // The joint, when the live view asked for it, is base + sep already.
+    this.base = this.joint !== undefined && this.base ? this.joint + text : this.base + sep + text;
+    this.joint = undefined;
     const room = HEAD_CHARS - this.head.length;
-    if (room > 0) this.head += sep.length >= room ? sep.slice(0, room) : sep + text.slice(0, room - sep.length);
-    this.joint = this.base + '\n';
+    if (room > 0) {
+      this.head += sep.length >= room ? sep.slice(0, room) : sep + text.slice(0, room - sep.length);
+      // Classify while the head is still a slice of one line (cheap to read), not at close.
+      if (this.phase === 'thought') this.headType();
+    }
   }
 
   private endParagraph(at: number): void {
-    if (this.paraLines === 0) return;
-    const text = this.paraText;
+    const lines = this.lines;
+    if (lines.length === 0) return;
     const ink = this.paraInk;
-    this.paraText = '';
-    this.paraLines = 0;
-    this.paraInk = false;
     this.lines = [];
+    this.paraInk = false;
     const gen = this.gen;
-    if (this.paraMaybeMath && !isDisplayMathOnly(text)) this.closeOpen(at);
+    if (this.paraMaybeMath && !isDisplayMathOnly(lines.join('\n'))) this.closeOpen(at);
     this.paraMaybeMath = false;
-    if (this.openParas === 0) {
-      this.openJoined = text;
-      // The paragraph starts the open text: base already holds it, unless a segment just closed.
-      if (this.gen !== gen) {
-        this.base = text;
-        this.head = text.slice(0, HEAD_CHARS);
-      }
-    } else {
-      this.openJoined = this.openJoined + '\n\n' + text;
+    if (this.gen !== gen) {
+      // A segment just closed before this paragraph: the open text starts over with it.
+      this.base = lines.join('\n');
+      this.head = this.base.slice(0, HEAD_CHARS);
     }
-    this.openParas++;
-    this.paras.push(text);
+    // base is the open paragraphs joined, this one included.
+    this.openJoined = this.base;
+    this.paras.push(lines);
     if (ink) this.openParasInk = true;
-    this.joint = this.base + '\n\n';
+    this.joint = undefined;
   }
 
   private closeOpen(at: number): void {
-    if (this.openParas === 0) return;
+    if (this.paras.length === 0) return;
     const text = this.openJoined;
     // The open text starts with this segment's text (a paragraph after it is joined on).
-    const head = this.head.length > text.length ? this.head.slice(0, text.length) : this.head;
+    const k = this.known;
+    const reflection = this.phase !== 'thought' ? null
+      // Known already when decided on a head no longer than this segment's text.
+      : k.gen === this.gen && k.len <= text.length && (k.decided || k.len === Math.min(this.head.length, text.length)) ? k.type
+      : classifyHead(this.head.length > text.length ? this.head.slice(0, text.length) : this.head, this.phrases).type;
     this.openJoined = this.base = this.head = this.joint = '';
-    this.openParas = 0;
     this.paras = [];
     this.openParasInk = false;
     this.gen++;
-    const reflection = this.phase === 'thought' ? classifyHead(head, this.phrases).type : null;
     this.onSegment({
       phase: this.phase,
       kind: reflection ? 'reflection' : 'step',

@@ -2,8 +2,6 @@ import { PHASE_MARKERS, visibleText } from './phaseMarkers';
 
 const NON_SPACE = /\S/;
 const LONGEST_MARKER = PHASE_MARKERS.reduce((n, [m]) => Math.max(n, m.length), 0);
-/** Characters of the line start kept flat for the reflection head. */
-const HEAD = 120;
 
 /**
  * The unfinished line of the stream, grown a chunk at a time, with what the live view needs
@@ -20,8 +18,6 @@ export class PartialLine {
   text = '';
   /** Its first non-white-space character ('' while there is none). */
   first = '';
-  /** Its first HEAD characters. */
-  private head = '';
   private tick = false;
   private firstLt = -1;
   /** Where the last `<` is, and visibleText-without-hiding of the text before it. */
@@ -45,11 +41,7 @@ export class PartialLine {
   append(s: string): void {
     const at = this.text.length;
     this.text = at ? this.text + s : s;
-    if (at < HEAD) this.head = this.text.length <= HEAD ? this.text : this.text.slice(0, HEAD);
-    if (!this.first) {
-      const i = s.search(NON_SPACE);
-      if (i >= 0) this.first = s[i];
-    }
+    if (!this.first) this.findFirst(s);
     if (!this.tick && s.indexOf('`') >= 0) this.tick = true;
     let from = 0;
     for (let lt = s.indexOf('<'); lt >= 0; lt = s.indexOf('<', from)) {
@@ -60,8 +52,15 @@ export class PartialLine {
     if (this.lastLt >= 0) this.growTail(from ? s.slice(from) : s);
   }
 
+  /** append(s) for a piece the caller has seen holds no `<` and no backtick. */
+  appendPlain(s: string): void {
+    this.text = this.text ? this.text + s : s;
+    if (!this.first) this.findFirst(s);
+    if (this.lastLt >= 0) this.growTail(s);
+  }
+
   clear(): void {
-    this.text = this.first = this.head = this.before = this.tail = this.tailHead = this.rest = '';
+    this.text = this.first = this.before = this.tail = this.tailHead = this.rest = '';
     this.tick = this.beforeInk = this.restInk = this.visibleInk = false;
     this.firstLt = this.lastLt = this.beforeLt = -1;
     this.tailMarker = 0;
@@ -91,12 +90,19 @@ export class PartialLine {
   }
 
   /**
-   * The first `n` (≤ HEAD) characters of visibleText(text), and whether they stay the first
+   * The first `n` characters of visibleText(text) (`visible`), and whether they stay the first
    * characters of the line's visible text whatever follows.
    */
   visibleHead(n: number, visible: string): { text: string; stable: boolean } {
-    if (this.firstLt < 0 || this.firstLt >= n) return { text: this.head.length > n ? this.head.slice(0, n) : this.head, stable: true };
-    return { text: visible.slice(0, n), stable: false };
+    // Up to the first `<` the visible text is the line as it came.
+    const stable = this.firstLt < 0 || this.firstLt >= n;
+    const from = stable ? this.text : visible;
+    return { text: from.length > n ? from.slice(0, n) : from, stable };
+  }
+
+  private findFirst(s: string): void {
+    const i = s.search(NON_SPACE);
+    if (i >= 0) this.first = s[i];
   }
 
   private whole(): string {

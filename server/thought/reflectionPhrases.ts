@@ -73,8 +73,10 @@ interface CompiledPhrase { words: string; type: ReflectionType; endsInWord: bool
 interface Compiled {
   /** Longest first, so that the longest phrase at the start wins. */
   all: CompiledPhrase[];
-  /** The same, by first character (all of them where a phrase is empty). */
+  /** The same, by first character (empty, so unused, when a phrase is empty). */
   byFirst: Map<string, CompiledPhrase[]>;
+  /** byFirst for ASCII first characters, by char code. */
+  byCode: Array<CompiledPhrase[] | undefined>;
   /** Normalized characters a match can look at: no more of the head needs normalizing. */
   reach: number;
   /**
@@ -108,15 +110,22 @@ function compile(table: ReadonlyArray<readonly [string, ReflectionType]>): Compi
   const starts = firsts.every((w) => w.length >= 2 && w.charCodeAt(0) < 128 && w.charCodeAt(1) < 128)
     ? new Set(firsts.map((w) => w.charCodeAt(0) * 128 + w.charCodeAt(1)))
     : undefined;
-  return { all, byFirst, reach: lead + filler + longest + 1, starts };
+  const byCode: Array<CompiledPhrase[] | undefined> = [];
+  for (let code = 0; code < 128; code++) byCode.push(byFirst.get(String.fromCharCode(code)));
+  return { all, byFirst, byCode, reach: lead + filler + longest + 1, starts };
 }
 
 const compiledTables = new WeakMap<object, Compiled>();
 
+let lastTable: typeof REFLECTION_PHRASES | undefined;
+let lastCompiled: Compiled | undefined;
+
 function compiled(table: typeof REFLECTION_PHRASES): Compiled {
+  if (table === lastTable) return lastCompiled!;
+  lastTable = table;
   let c = compiledTables.get(table);
   if (!c) compiledTables.set(table, (c = compile(table)));
-  return c;
+  return (lastCompiled = c);
 }
 
 /** A type, and whether more text after the head could still change it. */
@@ -201,7 +210,8 @@ function matchHead(h: string, c: Compiled, open: boolean): HeadClass {
 /** The first phrase (longest first) at `start`; undecided when a longer head could match another. */
 function matchAt(h: string, start: number, c: Compiled, open: boolean): HeadClass {
   const left = h.length - start;
-  const list = left > 0 && c.byFirst.size > 0 ? c.byFirst.get(h[start]) : c.all;
+  const code = h.charCodeAt(start);
+  const list = left <= 0 || c.byFirst.size === 0 ? c.all : code < 128 ? c.byCode[code] : c.byFirst.get(h[start]);
   if (!list) return { type: null, decided: true };
   let decided = true;
   for (const p of list) {
@@ -234,9 +244,10 @@ function normalizedHead(head: string, reach: number, more: boolean): { text: str
   const from = decorationEnd(head, more);
   if (from < 0) return undefined;
   // The usual head: printable ASCII with single spaces lowers character by character.
-  const window = head.slice(from, from + reach);
-  if (!IRREGULAR.test(window)) {
-    return { text: window.toLowerCase(), full: window.length === reach };
+  const end = Math.min(n, from + reach);
+  if (isPlain(head, from, end)) {
+    const window = from === 0 && end === n ? head : head.slice(from, end);
+    return { text: window.toLowerCase(), full: end - from === reach };
   }
   let text = '';
   let i = from;
@@ -271,8 +282,19 @@ function normalizedHead(head: string, reach: number, more: boolean): { text: str
   return { text: text.length > reach ? text.slice(0, reach) : text, full: text.length >= reach };
 }
 
-/** Anything but printable ASCII and single spaces. */
-const IRREGULAR = /[^\x21-\x7e ]| {2}/;
+/** Only printable ASCII and single spaces in head[from, end). */
+function isPlain(head: string, from: number, end: number): boolean {
+  let space = false;
+  for (let i = from; i < end; i++) {
+    const c = head.charCodeAt(i);
+    if (c === 0x20) {
+      if (space) return false;
+      space = true;
+    } else if (c < 0x21 || c > 0x7e) return false;
+    else space = false;
+  }
+  return true;
+}
 
 /** JavaScript's \s: white space and line terminators. */
 function isSpace(c: number): boolean {

@@ -6,6 +6,14 @@ import { ParagraphSegmenter, type SegmentDraft } from './paragraphSegmenter';
 import { PartialLine } from './partialLine';
 import { classifyHead, classifyReflection, HEAD_CHARS, REFLECTION_PHRASES } from './reflectionPhrases';
 
+/** Chunks up to this long are looked at character by character (most chunks are a token). */
+const TOKEN_CHARS = 16;
+/** ASCII characters a token is looked at for: 1 a line break, 2 what may start a marker or code span. */
+const NOTABLE = new Uint8Array(0x80);
+NOTABLE[0x0a] = 1;
+NOTABLE[0x3c] = 2;
+NOTABLE[0x60] = 2;
+
 /** What push returns when nothing closed (most chunks): shared, so frozen. */
 const NONE: Segment[] = Object.freeze([]) as unknown as Segment[];
 
@@ -139,6 +147,14 @@ export class ThoughtParser {
     const gen = this.segmenter.generation;
     if (cached.gen === gen && cached.final) return cached.type;
     let head = this.segmenter.openHead;
+    const known = head ? this.segmenter.headType() : undefined;
+    if (known?.decided) {
+      // The open text goes on from a head that already decides.
+      cached.gen = gen;
+      cached.type = known.type;
+      cached.final = true;
+      return known.type;
+    }
     let stable = true;
     if (head.length < HEAD_CHARS && visible) {
       // The open text starts in the unfinished line: take its first characters without joining.
@@ -167,7 +183,23 @@ export class ThoughtParser {
       else if (field === 'content' && previous === 'reasoning') this.switchPhase('solution');
     }
     let from = 0;
-    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
+    let nl = -1;
+    if (text.length <= TOKEN_CHARS) {
+      // A token: one look at each character tells a plain piece (no line break, `<` or backtick).
+      let seen = 0;
+      for (let i = 0; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        if (c < 0x80) seen |= NOTABLE[c];
+      }
+      if (seen === 0) {
+        this.partial.appendPlain(text);
+        this.offset += text.length;
+        this.maybeCloseWaiting();
+        return;
+      }
+      if (seen & 1) nl = text.indexOf('\n');
+    } else nl = text.indexOf('\n');
+    for (; nl >= 0; nl = text.indexOf('\n', from)) {
       const line = this.partial.text + text.slice(from, nl);
       this.partial.clear();
       this.offset += nl - from + 1;
@@ -178,12 +210,16 @@ export class ThoughtParser {
     if (from < text.length) {
       this.partial.append(from ? text.slice(from) : text);
       this.offset += text.length - from;
-      // Close the previous step as soon as the next one visibly starts, so the live view never
-      // shows the start of a new step under the previous step's label.
-      if (this.segmenter.awaitingParagraph) {
-        const first = this.partial.first;
-        if (first && first !== '$' && first !== '\\' && first !== '<') this.segmenter.closeWaiting(this.lineStart);
-      }
+      this.maybeCloseWaiting();
+    }
+  }
+
+  private maybeCloseWaiting(): void {
+    // Close the previous step as soon as the next one visibly starts, so the live view never
+    // shows the start of a new step under the previous step's label.
+    if (this.segmenter.awaitingParagraph) {
+      const first = this.partial.first;
+      if (first && first !== '$' && first !== '\\' && first !== '<') this.segmenter.closeWaiting(this.lineStart);
     }
   }
 
@@ -202,7 +238,11 @@ export class ThoughtParser {
 
   private processLine(line: string): void {
     // A marker inside fenced code is text the model is quoting, not a phase change.
-    const pieces = this.segmenter.inFence ? [{ text: line }] : splitAtMarkers(line);
+    if (this.segmenter.inFence || line.indexOf('<') < 0) {
+      this.segmenter.line(line, this.lineStart);
+      return;
+    }
+    const pieces = splitAtMarkers(line);
     if (pieces.length === 1 && 'text' in pieces[0]) {
       this.segmenter.line(pieces[0].text, this.lineStart);
       return;
