@@ -90,7 +90,9 @@ export function buildChatRequest(o: ChatRequestOptions): Record<string, unknown>
     model: o.model,
     messages: buildMessages(o),
     temperature: pick('temperature'),
-    top_k: pick('top_k'),
+    // Virgo's top_k 1 is greedy decoding: with a temperature above 0 (sampling N traces) it would
+    // still give one trace N times, so sampling opens top_k (-1: all tokens, vLLM's and SGLang's "off").
+    top_k: o.top_k ?? (pick('temperature') > 0 ? -1 : VIRGO_SAMPLING.top_k),
     top_p: pick('top_p'),
     repetition_penalty: pick('repetition_penalty'),
     max_tokens: pick('max_tokens'),

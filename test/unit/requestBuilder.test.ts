@@ -60,6 +60,14 @@ test('sampling options override the recipe', () => {
   assert.equal(body.max_tokens, 16384);
 });
 
+test('a temperature above 0 without a top_k samples from every token, not greedily (N samples differ)', () => {
+  const sampled = buildChatRequest({ model: 'm', imageDataUrl: IMAGE, question: 'q', temperature: 0.7 });
+  assert.equal(sampled.temperature, 0.7);
+  assert.equal(sampled.top_k, -1);
+  const greedy = buildChatRequest({ model: 'm', imageDataUrl: IMAGE, question: 'q' });
+  assert.equal(greedy.top_k, 1, "Virgo's evaluation recipe stays greedy");
+});
+
 test('extraBody is merged last: every field is overridable, undefined removes one', () => {
   const body = buildChatRequest({
     model: 'm',
