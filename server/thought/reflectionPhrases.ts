@@ -68,26 +68,46 @@ export const HEAD_CHARS = 120;
 
 const WORD_CHAR = /[\p{L}\p{N}'’-]/u;
 
-interface CompiledPhrase { words: string; type: ReflectionType; endsInWord: boolean }
+interface CompiledPhrase { words: string; type: ReflectionType | null; endsInWord: boolean }
+
+/** Phrases by their letters, lower-case ASCII edges: a head is matched in one walk over it. */
+interface TrieNode {
+  kids: Array<TrieNode | undefined>;
+  /** Some entry goes on from here (by a non-ASCII character too). */
+  more: boolean;
+  /** The first entry (longest first) spelled exactly by the path here. */
+  entry: CompiledPhrase | undefined;
+}
 
 interface Compiled {
   /** Longest first, so that the longest phrase at the start wins. */
   all: CompiledPhrase[];
-  /** The same, by first character (empty, so unused, when a phrase is empty). */
-  byFirst: Map<string, CompiledPhrase[]>;
-  /** byFirst for ASCII first characters, by char code. */
-  byCode: Array<CompiledPhrase[] | undefined>;
+  phrases: TrieNode;
+  /** The lead-ins with their space, when none is the start of another (one walk finds the only one). */
+  leads: TrieNode | undefined;
   /** Normalized characters a match can look at: no more of the head needs normalizing. */
   reach: number;
-  /**
-   * The first two characters (as char codes, a·128 + b) of every phrase and of every lead-in and
-   * its space; a head starting otherwise matches nothing. Undefined when some phrase is shorter.
-   */
-  starts: Set<number> | undefined;
+  /** The longest filler. */
+  filler: number;
 }
 
 function normalize(s: string): string {
   return s.toLowerCase().replace(/[’]/g, "'").replace(/\s+/g, ' ');
+}
+
+function trie(entries: CompiledPhrase[]): TrieNode {
+  const root: TrieNode = { kids: [], more: false, entry: undefined };
+  for (const e of entries) {
+    let node = root;
+    for (let i = 0; i < e.words.length && node; i++) {
+      node.more = true;
+      const code = e.words.charCodeAt(i);
+      // A non-ASCII letter is never walked on a raw head: it only says "more may match".
+      node = code < 0x80 ? (node.kids[code] ??= { kids: [], more: false, entry: undefined }) : undefined!;
+    }
+    if (node && !node.entry) node.entry = e;
+  }
+  return root;
 }
 
 function compile(table: ReadonlyArray<readonly [string, ReflectionType]>): Compiled {
@@ -97,22 +117,12 @@ function compile(table: ReadonlyArray<readonly [string, ReflectionType]>): Compi
       return { words, type, endsInWord: WORD_CHAR.test(words[words.length - 1]) };
     })
     .sort((a, b) => b.words.length - a.words.length);
-  const byFirst = new Map<string, CompiledPhrase[]>();
-  const hasEmpty = all.some((p) => p.words === '');
-  for (const p of all) {
-    if (hasEmpty || byFirst.has(p.words[0])) continue;
-    byFirst.set(p.words[0], all.filter((q) => q.words[0] === p.words[0]));
-  }
+  const leads = REFLECTION_LEAD_INS.map((l) => ({ words: l + ' ', type: null, endsInWord: false }));
+  const prefixFree = leads.every((a) => leads.every((b) => a === b || !b.words.startsWith(a.words)));
   const longest = all.reduce((n, p) => Math.max(n, p.words.length), 0);
-  const lead = REFLECTION_LEAD_INS.reduce((n, l) => Math.max(n, l.length + 1), 0);
+  const lead = leads.reduce((n, l) => Math.max(n, l.words.length), 0);
   const filler = FILLERS.reduce((n, f) => Math.max(n, f.length), 0);
-  const firsts = [...all.map((p) => p.words), ...REFLECTION_LEAD_INS.map((l) => l + ' ')];
-  const starts = firsts.every((w) => w.length >= 2 && w.charCodeAt(0) < 128 && w.charCodeAt(1) < 128)
-    ? new Set(firsts.map((w) => w.charCodeAt(0) * 128 + w.charCodeAt(1)))
-    : undefined;
-  const byCode: Array<CompiledPhrase[] | undefined> = [];
-  for (let code = 0; code < 128; code++) byCode.push(byFirst.get(String.fromCharCode(code)));
-  return { all, byFirst, byCode, reach: lead + filler + longest + 1, starts };
+  return { all, phrases: trie(all), leads: prefixFree ? trie(leads) : undefined, reach: lead + filler + longest + 1, filler };
 }
 
 const compiledTables = new WeakMap<object, Compiled>();
@@ -149,39 +159,100 @@ export function classifyReflection(
  */
 export function classifyHead(head: string, table: typeof REFLECTION_PHRASES = REFLECTION_PHRASES): HeadClass {
   const c = compiled(table);
-  if (c.starts && head.length >= 2) {
-    // Most paragraphs ("The figure…", "So…") are told apart by their first two letters.
-    const start = plainStart(head);
-    if (start >= 0 && !c.starts.has(start)) return NOTHING;
-  }
   const more = head.length < HEAD_CHARS;
-  const norm = normalizedHead(head, c.reach, more);
-  if (norm === undefined) {
-    // Rare text (a capital sigma, an unfinished prefix of decoration): the plain algorithm, undecided.
-    return { type: matchHead(normalize(head.replace(LEADING_DECORATION, '')), c, false).type, decided: !more };
+  const from = decorationEnd(head, more);
+  if (from >= 0) {
+    // Most heads are plain ASCII where matching looks: walked as they are, nothing normalized.
+    const plain = onRawHead(head, from, c, more);
+    if (plain) return plain;
+    const norm = normalizedHead(head, from, c.reach, more);
+    // Can the head still grow where matching looks? Not once the scan stopped at c.reach.
+    if (norm) return matchHead(norm.text, c, more && !norm.full);
   }
-  // Can the head still grow where matching looks? Not once the scan stopped at c.reach.
-  return matchHead(norm.text, c, more && !norm.full);
-}
-
-const NOTHING: HeadClass = Object.freeze({ type: null, decided: true });
-
-/**
- * The head's first two normalized characters as a·128 + b, when it starts with an ASCII letter
- * (so with no decoration) and an ASCII character; -1 otherwise.
- */
-function plainStart(head: string): number {
-  const a = head.charCodeAt(0) | 0x20;
-  if (a < 0x61 || a > 0x7a) return -1;
-  let b = head.charCodeAt(1);
-  if (b >= 0x80) return -1;
-  if (b >= 0x41 && b <= 0x5a) b |= 0x20;
-  else if (b === 0x20 || (b >= 0x09 && b <= 0x0d)) b = 0x20;
-  return a * 128 + b;
+  // Rare text (a capital sigma, an unfinished prefix of decoration): the plain algorithm, undecided.
+  return { type: matchHead(normalize(head.replace(LEADING_DECORATION, '')), c, false).type, decided: !more };
 }
 
 /** Markdown decoration a model puts before the first word: emphasis, headings, quotes, list marks. */
 const LEADING_DECORATION = /^(?:\s|[*_#>]|[-+](?=\s)|\d+[.)](?=\s))+/;
+
+/** walk()'s answer when the head needs normalizing first, and its `decided`. */
+const NOT_PLAIN = { words: '', type: null, endsInWord: false } satisfies CompiledPhrase;
+let walkDecided = true;
+
+/**
+ * The longest entry of `root` spelled by the head from `at` (ASCII read in lower case) and
+ * passing the word-end rule, as matchAt does on the normalized head; NOT_PLAIN when the walk
+ * meets what normalizing would change (white space other than one space, non-ASCII).
+ */
+function walk(head: string, at: number, root: TrieNode, more: boolean): CompiledPhrase | undefined {
+  const n = head.length;
+  let node = root;
+  let found: CompiledPhrase | undefined;
+  walkDecided = true;
+  for (let i = at; ; i++) {
+    const c = i < n ? head.charCodeAt(i) : -1;
+    if (c !== -1 && (c < 0x20 || c > 0x7e || (c === 0x20 && i > at && head.charCodeAt(i - 1) === 0x20))) return NOT_PLAIN;
+    const e = node.entry;
+    if (e) {
+      if (c === -1) {
+        found = e;
+        // "wait" so far: "Wait," is a backtrack, "Waiting" is not.
+        if (more && e.endsInWord) walkDecided = false;
+      } else if (!(e.endsInWord && isWordChar(c))) found = e;
+    }
+    if (c === -1) {
+      if (more && node.more) walkDecided = false;
+      return found;
+    }
+    const next = node.kids[c >= 0x41 && c <= 0x5a ? c | 0x20 : c];
+    if (!next) return found;
+    node = next;
+  }
+}
+
+/** WORD_CHAR for printable ASCII. */
+function isWordChar(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x27 || c === 0x2d;
+}
+
+/** matchHead on the raw head from `from`, or undefined where the head needs normalizing first. */
+function onRawHead(head: string, from: number, c: Compiled, more: boolean): HeadClass | undefined {
+  const direct = walk(head, from, c.phrases, more);
+  if (direct === NOT_PLAIN) return undefined;
+  let decided = walkDecided;
+  if (direct) return { type: direct.type, decided };
+  if (!c.leads) return undefined;
+  const lead = walk(head, from, c.leads, more);
+  if (lead === NOT_PLAIN) return undefined;
+  decided &&= walkDecided;
+  if (!lead) return { type: null, decided };
+  let at = from + lead.words.length;
+  // The fillers are matched on the raw head too: only where normalizing would change nothing.
+  for (let i = at; i < Math.min(head.length, at + c.filler); i++) {
+    const ch = head.charCodeAt(i);
+    if (ch < 0x20 || ch > 0x7e) return undefined;
+  }
+  for (const f of FILLERS) {
+    if (startsWithLower(head, at, f)) { at += f.length; break; }
+    if (more && head.length - at < f.length && startsWithLower(f, 0, head.slice(at).toLowerCase())) decided = false;
+  }
+  // A second space would have been folded into the first by normalizing.
+  if (head.charCodeAt(at) === 0x20) return undefined;
+  const rest = walk(head, at, c.phrases, more);
+  if (rest === NOT_PLAIN) return undefined;
+  return { type: rest ? rest.type : null, decided: decided && walkDecided };
+}
+
+/** `s` at `at`, ASCII letters compared in lower case, equals `lower` (lower-case ASCII). */
+function startsWithLower(s: string, at: number, lower: string): boolean {
+  if (s.length - at < lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    const c = s.charCodeAt(at + i);
+    if ((c >= 0x41 && c <= 0x5a ? c | 0x20 : c) !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
 
 function matchHead(h: string, c: Compiled, open: boolean): HeadClass {
   let decided = true;
@@ -210,11 +281,8 @@ function matchHead(h: string, c: Compiled, open: boolean): HeadClass {
 /** The first phrase (longest first) at `start`; undecided when a longer head could match another. */
 function matchAt(h: string, start: number, c: Compiled, open: boolean): HeadClass {
   const left = h.length - start;
-  const code = h.charCodeAt(start);
-  const list = left <= 0 || c.byFirst.size === 0 ? c.all : code < 128 ? c.byCode[code] : c.byFirst.get(h[start]);
-  if (!list) return { type: null, decided: true };
   let decided = true;
-  for (const p of list) {
+  for (const p of c.all) {
     const w = p.words;
     if (left < w.length) {
       if (open && w.startsWith(h.slice(start))) decided = false;
@@ -222,10 +290,7 @@ function matchAt(h: string, start: number, c: Compiled, open: boolean): HeadClas
     }
     if (!h.startsWith(w, start)) continue;
     const next = h.charAt(start + w.length);
-    if (next === '') {
-      // "wait" so far: "Wait," is a backtrack, "Waiting" is not.
-      return { type: p.type, decided: decided && !(open && p.endsInWord) };
-    }
+    if (next === '') return { type: p.type, decided: decided && !(open && p.endsInWord) };
     // A phrase ending in a letter must end a word: "Waiting" is not "Wait".
     if (p.endsInWord && WORD_CHAR.test(next)) continue;
     return { type: p.type, decided };
@@ -234,21 +299,13 @@ function matchAt(h: string, start: number, c: Compiled, open: boolean): HeadClas
 }
 
 /**
- * normalize(head with its leading decoration removed), but only its first `reach` characters
- * (`full` when it stopped there). Undefined when that cannot be told from a prefix alone: the
- * decoration or a surrogate pair is cut by the end of an unfinished head, or a capital sigma
- * (whose lower case depends on what follows) is in reach.
+ * normalize(head from `from`, where its leading decoration ends), but only its first `reach`
+ * characters (`full` when it stopped there). Undefined when that cannot be told from a prefix
+ * alone: a surrogate pair is cut by the end of an unfinished head, or a capital sigma (whose
+ * lower case depends on what follows) is in reach.
  */
-function normalizedHead(head: string, reach: number, more: boolean): { text: string; full: boolean } | undefined {
+function normalizedHead(head: string, from: number, reach: number, more: boolean): { text: string; full: boolean } | undefined {
   const n = head.length;
-  const from = decorationEnd(head, more);
-  if (from < 0) return undefined;
-  // The usual head: printable ASCII with single spaces lowers character by character.
-  const end = Math.min(n, from + reach);
-  if (isPlain(head, from, end)) {
-    const window = from === 0 && end === n ? head : head.slice(from, end);
-    return { text: window.toLowerCase(), full: end - from === reach };
-  }
   let text = '';
   let i = from;
   while (i < n && text.length < reach) {
@@ -280,20 +337,6 @@ function normalizedHead(head: string, reach: number, more: boolean): { text: str
     }
   }
   return { text: text.length > reach ? text.slice(0, reach) : text, full: text.length >= reach };
-}
-
-/** Only printable ASCII and single spaces in head[from, end). */
-function isPlain(head: string, from: number, end: number): boolean {
-  let space = false;
-  for (let i = from; i < end; i++) {
-    const c = head.charCodeAt(i);
-    if (c === 0x20) {
-      if (space) return false;
-      space = true;
-    } else if (c < 0x21 || c > 0x7e) return false;
-    else space = false;
-  }
-  return true;
 }
 
 /** JavaScript's \s: white space and line terminators. */

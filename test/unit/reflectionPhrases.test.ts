@@ -113,6 +113,8 @@ const odd = [
   'xİ wait', 'WAIT, no', 'HMM.', 'Wait 😀 x', '😀 Wait', 'x😀', 'Wait\uD83D', '\uD83D\uDE00Hmm', '\uDE00 Hmm', 'ΣΑ wait', 'Wait Σ',
   '1.', '1. Wait', '12) Hmm', '3.5 Wait', '- Wait', '-Wait', '+ Hmm', '+', '>', '> > Hmm', '# Wait', '__Hmm__', '\t\n Wait',
   'Let me\tjust  check again', 'I\u00a0should re-examine', 'Hold\u2028on', 'Oh,', 'Oh', 'No,no', 'Let’s check', 'let’s   try',
+  'Let me just\tcheck again', 'Let me quic\u212Aly check again', 'Let me now  check again', 'Let me JUST Check Again', 'Let me  check',
+  'let me just', 'let me just ', 'Wait’s', "WAIT's", 'Wait-and-see', 'Wait\u00a0', 'Check\tagain', 'I’ll re-examine', "I'LL RECHECK",
 ];
 
 test('classifyReflection gives what the first, plain implementation gave', () => {
