@@ -83,7 +83,7 @@ async function decode(data: Buffer): Promise<{ raw: Buffer; info: sharp.OutputIn
 
 function loaded(d: Awaited<ReturnType<typeof decode>>): Canvas {
   const c = createCanvas(d.info.width, d.info.height, d.sent.width, d.sent.height);
-  c.load(d.raw, d.info.channels, 0);
+  c.load(d.raw, d.info.channels);
   return c;
 }
 
@@ -98,7 +98,7 @@ async function stages(file: string): Promise<{ stages: Record<string, number>; f
   const data = readFileSync(file);
   const d = await decode(data);
   const resampled = loaded(d);
-  const rgb = await canvasRgb(resampled);
+  const rgb = canvasRgb(resampled);
   resampled.release();
   const rawIn = { raw: { width: d.sent.width, height: d.sent.height, channels: 3 as const } };
   const fast = await sharp(rgb, rawIn).png({ compressionLevel: 1, adaptiveFiltering: false }).toBuffer();
@@ -115,7 +115,7 @@ async function stages(file: string): Promise<{ stages: Record<string, number>; f
       decode: await time(() => decode(data)),
       resample: await time(async () => {
         const c = loaded(d);
-        c.render(d.sent.height);
+        canvasRgb(c);
         c.release();
       }),
       encodePng: await time(encodeOnce),
@@ -219,7 +219,7 @@ async function pngTable(runs: number): Promise<void> {
         console.log(`| ${label} | Paeth + ${name}${chosen} | ${wall.toFixed(0)} | ${cpu.sort((a, b) => a - b)[Math.floor(runs / 2)]!.toFixed(0)} | ${bytes.toLocaleString('en-US')} |`);
       }
       const c = loaded(d);
-      const rgb = await canvasRgb(c);
+      const rgb = canvasRgb(c);
       c.release();
       const rawIn = { raw: { width: d.sent.width, height: d.sent.height, channels: 3 as const } };
       let bytes = 0;

@@ -150,7 +150,7 @@ export async function prepareImageBuffer(
     }
     try {
       const { data: raw, info } = await decoding;
-      pixels.load(raw, info.channels, 0);
+      pixels.load(raw, info.channels);
     } catch (e) {
       pixels.release();
       throw e;
@@ -305,10 +305,21 @@ const PNG_TRIAL_MAX_PIXELS = 1_000_000;
  */
 async function encode(pixels: Canvas, format: ImageFormat): Promise<Encoded> {
   if (format !== 'jpeg') return { data: await encodePng(pixels), mime: 'image/png' };
-  const raw = { raw: { width: pixels.width, height: pixels.height, channels: 3 as const } };
-  const jpeg = sharp(await canvasRgb(pixels), raw).jpeg(JPEG_OPTIONS).toBuffer();
-  if (pixels.width * pixels.height > PNG_TRIAL_MAX_PIXELS) return { data: await jpeg, mime: 'image/jpeg' };
-  const [png, jpg] = await Promise.all([encodePng(pixels), jpeg]);
+  const { width, height } = pixels;
+  const rgb = canvasRgb(pixels);
+  pixels.release();
+  const jpeg = sharp(rgb, { raw: { width, height, channels: 3 } }).jpeg(JPEG_OPTIONS).toBuffer();
+  jpeg.catch(() => undefined); // awaited below, unless the PNG trial fails first
+  if (width * height > PNG_TRIAL_MAX_PIXELS) return { data: await jpeg, mime: 'image/jpeg' };
+  const again = createCanvas(width, height, width, height);
+  let png: Buffer;
+  try {
+    again.load(rgb, 3);
+    png = await encodePng(again);
+  } finally {
+    again.release();
+  }
+  const jpg = await jpeg;
   return jpg.length < png.length ? { data: jpg, mime: 'image/jpeg' } : { data: png, mime: 'image/png' };
 }
 

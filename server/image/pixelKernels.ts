@@ -310,20 +310,24 @@ function instantiate(bytes: number): Instance {
   return { memory, kernels };
 }
 
+function grow(instance: Instance, bytes: number): void {
+  const have = instance.memory.buffer.byteLength;
+  if (have < bytes) instance.memory.grow(Math.ceil((bytes - have) / 65536));
+}
+
 /**
  * Kernels with at least `bytes` of memory, for one image at a time: call release() when nothing
  * reads the memory any more (deflate included). Concurrent users get instances of their own. `fresh`:
  * some of the memory has never been touched (a new instance, or grown).
  */
-export function leaseKernels(bytes: number): { kernels: PixelKernels; fresh: boolean; release(): void } {
+export function leaseKernels(bytes: number): { kernels: PixelKernels; fresh: boolean; reserve(bytes: number): void; release(): void } {
   let instance = idle;
   idle = undefined;
   clearTimeout(idleTimer);
   const fresh = !instance || instance.memory.buffer.byteLength < bytes;
   if (instance && instance.memory.buffer.byteLength < bytes) {
-    const pages = Math.ceil((bytes - instance.memory.buffer.byteLength) / 65536);
     try {
-      instance.memory.grow(pages);
+      grow(instance, bytes);
     } catch {
       instance = undefined; // over the engine's limit for one memory: a fresh one may still fit
     }
@@ -334,6 +338,8 @@ export function leaseKernels(bytes: number): { kernels: PixelKernels; fresh: boo
   return {
     kernels: leased.kernels,
     fresh,
+    /** Grows the memory to `bytes` if smaller: only while no view of it is in use elsewhere. */
+    reserve: (more) => grow(leased, more),
     release() {
       if (released) return;
       released = true;

@@ -1,9 +1,9 @@
 /**
  * A PNG writer for 8-bit RGB canvases, built for speed on large images: every row Paeth-filtered in
  * WebAssembly, the zlib stream deflated in bands on libuv's thread pool while the main thread
- * prepares the next band (each band but the last ends on a sync flush, so the raw deflate parts
- * simply concatenate, as pigz does), the Adler-32 kept along the way. The result is an ordinary,
- * lossless PNG.
+ * renders and filters the next band (each band but the last ends on a sync flush, so the raw deflate
+ * parts simply concatenate, as pigz does), the Adler-32 kept along the way. The result is an
+ * ordinary, lossless PNG.
  */
 
 import { promisify } from 'node:util';
@@ -33,46 +33,47 @@ export function deflateChoice(filteredBytes: number): DeflateChoice {
 /** ~1 MP of RGB. */
 const SMALL_IMAGE_BYTES = 3 * 1024 * 1024;
 /**
- * Rows go to the thread pool in bands of about this many filtered bytes, each deflated while the
- * next is resampled and filtered: the deflate (the costliest stage) overlaps the pixel work.
+ * Filtered rows go to the thread pool in bands of about this many bytes, each deflated while the next
+ * is rendered and filtered: the deflate (the costliest stage) overlaps the pixel work.
  */
 const BAND_BYTES = 2 * 1024 * 1024;
-/**
- * Within a band, rows are resampled, filtered and checksummed a few at a time, so that each stage
- * reads what the previous one just wrote while it is still in cache.
- */
-const STRIP_BYTES = 96 * 1024;
+/** Bands held at once (filtered, waiting for or in their deflate): past this, filtering waits. */
+const BAND_SLOTS = 6;
 
-/** Encodes the canvas, rendering it band by band. The canvas's memory is read until this resolves. */
+/** Encodes the canvas, rendering it strip by strip. The canvas's memory is read until this resolves. */
 export async function encodePng(c: Canvas, choice: DeflateChoice = deflateChoice((c.width * 3 + 1) * c.height)): Promise<Buffer> {
   const rowBytes = c.width * 3;
   const row = rowBytes + 1;
-  const bandRows = Math.max(16, Math.ceil(BAND_BYTES / row));
-  const stripRows = Math.max(1, Math.floor(STRIP_BYTES / row));
+  const bandRows = Math.max(1, Math.round(BAND_BYTES / row / c.stripRows)) * c.stripRows;
+  const slots = Math.min(BAND_SLOTS, Math.ceil(c.height / bandRows));
+  // 64 bytes between slots: the filter writes 16 bytes at a time past a band's end.
+  const slotBytes = bandRows * row + 64;
+  const scratch = c.scratch(slots * slotBytes);
+  const inSlot: Array<Promise<unknown>> = [];
   const parts: Array<Promise<Buffer>> = [];
   let adler = 1;
-  for (let y = 0; y < c.height; y += bandRows) {
+  for (let y = 0, band = 0; y < c.height; y += bandRows, band++) {
     const rows = Math.min(bandRows, c.height - y);
-    await c.ready(y + rows);
-    const at = c.spare + y * row;
-    for (let s = y; s < y + rows; s += stripRows) {
-      const n = Math.min(stripRows, y + rows - s);
-      c.render(s + n);
-      c.kernels.paeth(c.spare + s * row, c.pixels + s * c.stride, rowBytes, n, c.stride);
-      adler = c.kernels.adler32(c.spare + s * row, n * row, adler);
+    const slot = scratch + (band % slots) * slotBytes;
+    await inSlot[band % slots];
+    for (let s = y; s < y + rows; s += c.stripRows) {
+      const n = Math.min(c.stripRows, y + rows - s);
+      const { at, stride } = c.strip(s, n);
+      const filtered = slot + (s - y) * row;
+      c.kernels.paeth(filtered, at, rowBytes, n, stride);
+      adler = c.kernels.adler32(filtered, n * row, adler);
     }
-    const last = y + rows === c.height;
-    parts.push(
-      deflateRaw(Buffer.from(c.kernels.memory.buffer, at, rows * row), {
-        level: choice.level,
-        strategy: choice.strategy,
-        memLevel: 9,
-        // Every part but the last ends byte-aligned and unfinished, so the parts concatenate.
-        finishFlush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
-        // One output buffer per part: each refill of a smaller one would wait for the main thread.
-        chunkSize: Math.max(64 * 1024, rows * row + ((rows * row) >> 6) + 1024),
-      }),
-    );
+    const part = deflateRaw(Buffer.from(c.kernels.memory.buffer, slot, rows * row), {
+      level: choice.level,
+      strategy: choice.strategy,
+      memLevel: 9,
+      // Every part but the last ends byte-aligned and unfinished, so the parts concatenate.
+      finishFlush: y + rows === c.height ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
+      // One output buffer per part: each refill of a smaller one would wait for the main thread.
+      chunkSize: Math.max(64 * 1024, rows * row + ((rows * row) >> 6) + 1024),
+    });
+    parts.push(part);
+    inSlot[band % slots] = part.catch(() => undefined);
   }
   const deflated = await Promise.all(parts);
   const count = deflated.length;

@@ -16,33 +16,32 @@ import { MAX_TAPS, PRECISION_BITS, type PixelKernels, leaseKernels } from './pix
 export const MAX_SHRINK = 1.25;
 
 /**
- * Pixels in kernel memory, rendered on demand in row order: render(n) makes the first n output rows
- * final (flatten, horizontal and vertical passes run only as far as those rows need), so an encoder
- * can filter and deflate the top of the image while the bottom is still being resampled.
+ * Pixels in kernel memory, rendered on demand, top to bottom, a strip of rows at a time: each stage
+ * (flatten, horizontal pass, vertical pass, then the encoder's own) reads rows the previous one has
+ * just written, still in cache, and only the decoded image is ever held whole.
  */
 export interface Canvas {
   readonly kernels: PixelKernels;
   readonly width: number;
   readonly height: number;
-  /** Copies decoded rows (8-bit RGB or RGBA, the same for every call) in, starting at `firstRow`. */
-  load(rows: Uint8Array, channels: number, firstRow: number): void;
-  /** Input rows loaded so far (from the top, without gaps). */
-  readonly loaded: number;
-  /** Set by the producer while rows are still being decoded: settles once they are loaded (or failed). */
-  pending?: Promise<void>;
-  /** Waits until output rows [0, rows) can be rendered. */
-  ready(rows: number): Promise<void>;
-  /** Input rows that output rows [0, rows) read. */
-  needs(rows: number): number;
-  render(rows: number): void;
-  /** Offset and stride of the output rows; a zero row (the PNG filter's "row above") precedes them. */
-  readonly pixels: number;
-  readonly stride: number;
-  /** Offset of a free region of (width·3 + 1)·height bytes (and 64 more), for the PNG filter. */
-  readonly spare: number;
+  /** Output rows per strip (about STRIP_BYTES of them). */
+  readonly stripRows: number;
+  /** Copies the decoded image in (8-bit RGB or RGBA, width × height of the decoded size). */
+  load(pixels: Uint8Array, channels: number): void;
+  /**
+   * Renders output rows [from, from + count), strips in order from row 0, and says where they are:
+   * row `from` at `at`, rows `stride` apart, and row from − 1 at at − stride (zeros above row 0).
+   * Valid until the next call.
+   */
+  strip(from: number, count: number): { at: number; stride: number };
+  /** Offset of `bytes` of memory for the caller (the same region on every call). */
+  scratch(bytes: number): number;
   /** Gives the memory back; nothing may read it afterwards. */
   release(): void;
 }
+
+/** See Canvas: ~100 KB, a few rows of a large image, within a core's L2 cache with its inputs. */
+const STRIP_BYTES = 96 * 1024;
 
 interface Taps {
   /** Taps per output (the widest window; narrower ones are padded with zero weights). */
@@ -114,8 +113,6 @@ function spans(t: Taps, outSize: number): Array<[number, number]> {
 /**
  * A canvas that resamples width × height decoded pixels to outWidth × outHeight. Everything that does
  * not need the pixels (coefficients, memory, weights) is done here, so it can overlap the decode.
- * Each stage has its own region (a band of a later stage must not overwrite rows an earlier one still
- * needs), each behind a zero guard row.
  */
 export function createCanvas(width: number, height: number, outWidth: number, outHeight: number): Canvas {
   const h = width !== outWidth ? taps(width, outWidth) : undefined;
@@ -123,8 +120,12 @@ export function createCanvas(width: number, height: number, outWidth: number, ou
   const hSpans = h ? spans(h, outWidth) : [];
   const inRow = width * 3;
   const outRow = outWidth * 3;
+  const stripRows = Math.max(1, Math.floor(STRIP_BYTES / outRow));
   // The horizontal pass writes 8 bytes at a time past each span's end: its rows get 16 spare bytes.
   const hStride = align(outRow + 16);
+  // Horizontal-pass rows held: a strip's worth of input rows plus the window the vertical pass keeps.
+  const hCapacity = Math.ceil(stripRows * Math.max(1, height / outHeight)) + 2 * MAX_TAPS + 4;
+  // Every region has a zero row before it (the PNG filter's row above row 0) and slack after it.
   const guard = align(Math.max(width * 4, hStride) + 32);
 
   let end = 0;
@@ -134,20 +135,22 @@ export function createCanvas(width: number, height: number, outWidth: number, ou
     return at;
   };
   const input = region(width * height * 4);
-  const hOut = h ? region(hStride * height) : input;
-  const vOut = v ? region(outRow * outHeight) : hOut;
-  const spare = region((outRow + 1) * outHeight);
+  const hBuf = h ? region(hStride * hCapacity) : 0;
+  // Row 0: the previous strip's last row; rows 1…: the strip.
+  const vBuf = v ? region(outRow * (stripRows + 1)) : 0;
   const hWeights = end;
   end += hSpans.reduce((n, [a, b]) => n + Math.ceil(((b - a) * 3) / 8) * 32 * (h?.count ?? 0), 0);
   const vWeights = end;
   end += v ? outHeight * v.count * 16 : 0;
+  end = align(end);
 
   const lease = leaseKernels(end + 64);
   const k = lease.kernels;
   const memory = k.memory;
   // New pages are faulted in now, while the image decodes, rather than by the first pass over them.
   if (lease.fresh) for (let i = 0; i < end; i += 4096) memory[i] = 0;
-  for (const at of [input, hOut, vOut, spare]) memory.fill(0, at - guard, at);
+  for (const at of [input, hBuf, vBuf]) if (at) memory.fill(0, at - guard, at);
+  if (v) memory.fill(0, vBuf, vBuf + outRow);
   const i32 = new Int32Array(memory.buffer, 0, end >> 2);
   hSpans.reduce((at, [from, to]) => {
     // Per 8 output bytes: count × 8 weights, one per byte (the pixel's weight for each channel).
@@ -167,77 +170,79 @@ export function createCanvas(width: number, height: number, outWidth: number, ou
   }
 
   let channels = 0;
-  let loaded = 0;
-  const load = (rows: Uint8Array, c: number, firstRow: number): void => {
-    const count = rows.length / (width * c);
-    if ((c !== 3 && c !== 4) || (channels !== 0 && c !== channels) || firstRow !== loaded || !Number.isInteger(count) || loaded + count > height) {
-      throw new Error(`internal: ${rows.length} bytes at row ${firstRow} for ${width}×${height}×${c} (${loaded} rows of ${channels || c} channels loaded)`);
+  const load = (pixels: Uint8Array, c: number): void => {
+    if ((c !== 3 && c !== 4) || pixels.length !== width * height * c) {
+      throw new Error(`internal: decoded ${pixels.length} bytes for ${width}×${height}×${c}, expected 8-bit RGB or RGBA`);
     }
     channels = c;
-    k.memory.set(rows, input + firstRow * width * c);
-    loaded += count;
-  };
-  const needs = (rows: number): number => {
-    rows = Math.min(rows, outHeight);
-    return v ? (rows === 0 ? 0 : Math.min(height, v.start[rows - 1]! + v.count)) : rows;
+    k.memory.set(pixels, input);
   };
 
+  let next = 0; // the next output row to render
   let flattened = 0;
+  let hBase = 0; // hBuf holds horizontal-pass rows [hBase, hDone)
   let hDone = 0;
-  let vDone = 0;
-  const render = (rows: number): void => {
-    rows = Math.min(rows, outHeight);
-    const need = needs(rows);
-    if (need > loaded) throw new Error(`internal: rendering ${rows} rows needs ${need} input rows, ${loaded} loaded`);
+  let lastCount = 0;
+  const strip = (from: number, count: number): { at: number; stride: number } => {
+    const to = Math.min(from + count, outHeight);
+    if (!channels || from !== next || to <= from) throw new Error(`internal: strip ${from}+${count} of ${outHeight} (next ${next}, loaded ${channels > 0})`);
+    next = to;
+    const need = v ? Math.min(height, v.start[to - 1]! + v.count) : to;
     if (channels === 3) flattened = need;
     if (flattened < need) {
       k.flatten(input + flattened * width * 4, input + flattened * inRow, (need - flattened) * width);
       flattened = need;
     }
-    if (h && hDone < need) {
+    if (h) {
+      // Keep what this strip still reads (its window, or the row above it for the PNG filter).
+      const keep = Math.max(0, v ? v.start[from]! : from - 1);
+      if (need - hBase > hCapacity) {
+        k.memory.copyWithin(hBuf, hBuf + (keep - hBase) * hStride, hBuf + (hDone - hBase) * hStride);
+        hBase = keep;
+      }
       let wp = hWeights;
-      for (const [from, to] of hSpans) {
-        const bytes = (to - from) * 3;
-        k.horizontal[h.count]!(hOut + hDone * hStride + from * 3, input + hDone * inRow + h.start[from]! * 3, bytes, need - hDone, hStride, inRow, wp);
+      for (const [a, b] of hSpans) {
+        const bytes = (b - a) * 3;
+        k.horizontal[h.count]!(hBuf + (hDone - hBase) * hStride + a * 3, input + hDone * inRow + h.start[a]! * 3, bytes, need - hDone, hStride, inRow, wp);
         wp += Math.ceil(bytes / 8) * h.count * 32;
       }
       hDone = need;
     }
-    const src = h ? hOut : input;
+    if (!v) return h ? { at: hBuf + (from - hBase) * hStride, stride: hStride } : { at: input + from * inRow, stride: inRow };
+    if (from > 0) k.memory.copyWithin(vBuf, vBuf + lastCount * outRow, vBuf + (lastCount + 1) * outRow);
+    lastCount = to - from;
+    const src = h ? hBuf - hBase * hStride : input;
     const srcStride = h ? hStride : inRow;
-    for (; v && vDone < rows; vDone++) {
-      k.vertical[v.count]!(vOut + vDone * outRow, src + v.start[vDone]! * srcStride, outRow, srcStride, vWeights + vDone * v.count * 16);
+    for (let y = from; y < to; y++) {
+      k.vertical[v.count]!(vBuf + (1 + y - from) * outRow, src + v.start[y]! * srcStride, outRow, srcStride, vWeights + y * v.count * 16);
     }
+    return { at: vBuf + outRow, stride: outRow };
   };
-  const c: Canvas = {
+
+  return {
     kernels: k,
     width: outWidth,
     height: outHeight,
+    stripRows,
     load,
-    get loaded() {
-      return loaded;
+    strip,
+    scratch(bytes) {
+      lease.reserve(end + bytes + 64);
+      return end;
     },
-    needs,
-    async ready(rows) {
-      if (needs(rows) <= loaded) return;
-      await c.pending;
-      if (needs(rows) > loaded) throw new Error(`internal: ${needs(rows)} input rows needed, ${loaded} loaded and no more coming`);
-    },
-    render,
-    pixels: vOut,
-    stride: v ? outRow : h ? hStride : inRow,
-    spare,
     release: lease.release,
   };
-  return c;
 }
 
-/** The canvas as packed RGB rows in a Buffer of its own (for encoders outside kernel memory). */
-export async function canvasRgb(c: Canvas): Promise<Buffer> {
-  await c.ready(c.height);
-  c.render(c.height);
+/** The canvas rendered into packed RGB rows in a Buffer of its own (for encoders outside kernel memory). */
+export function canvasRgb(c: Canvas): Buffer {
   const row = c.width * 3;
   const out = Buffer.allocUnsafe(row * c.height);
-  for (let y = 0; y < c.height; y++) out.set(c.kernels.memory.subarray(c.pixels + y * c.stride, c.pixels + y * c.stride + row), y * row);
+  for (let from = 0; from < c.height; from += c.stripRows) {
+    const { at, stride } = c.strip(from, c.stripRows);
+    for (let y = from; y < Math.min(c.height, from + c.stripRows); y++) {
+      out.set(c.kernels.memory.subarray(at + (y - from) * stride, at + (y - from) * stride + row), y * row);
+    }
+  }
   return out;
 }
