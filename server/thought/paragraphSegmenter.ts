@@ -16,6 +16,7 @@ const BLANK = /^\s*$/;
 
 // Most lines start with a letter: they are neither blank nor a fence, and no regex need say so.
 function isBlank(line: string): boolean {
+  if (line.length === 0) return true;
   const c = line.charCodeAt(0);
   return c > 0x20 && c < 0x80 ? false : BLANK.test(line);
 }

@@ -101,8 +101,16 @@ export class PartialLine {
   }
 
   private findFirst(s: string): void {
-    const i = s.search(NON_SPACE);
-    if (i >= 0) this.first = s[i];
+    // Most pieces start with a printable ASCII character or an ASCII space: no regex needed.
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 0x20 && c < 0x7f) { this.first = s[i]; return; }
+      if (c !== 0x20 && (c < 0x09 || c > 0x0d)) {
+        const j = s.slice(i).search(NON_SPACE);
+        if (j >= 0) this.first = s[i + j];
+        return;
+      }
+    }
   }
 
   private whole(): string {
