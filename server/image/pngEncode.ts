@@ -6,11 +6,34 @@
  * ordinary, lossless PNG.
  */
 
-import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import type { Canvas } from './resample';
 
-const deflateRaw = promisify(zlib.deflateRaw);
+/**
+ * Deflates one part on the thread pool, ending on a sync flush (byte-aligned, unfinished, so parts
+ * concatenate), in a single thread-pool task: the sync flush is the stream's flush for every write,
+ * and the output buffer is as big as the part can become. (zlib.deflateRaw() would compress in one
+ * task and flush in a second one, dispatched only when the busy main thread next yields.)
+ */
+function deflatePart(data: Buffer, choice: DeflateChoice): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const stream = zlib.createDeflateRaw({
+      level: choice.level,
+      strategy: choice.strategy,
+      memLevel: 9,
+      flush: zlib.constants.Z_SYNC_FLUSH,
+      chunkSize: Math.max(64 * 1024, data.length + (data.length >> 6) + 1024),
+    });
+    const out: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => out.push(chunk));
+    stream.on('error', reject);
+    stream.write(data, (err) => {
+      stream.close();
+      if (err) reject(err);
+      else resolve(out.length === 1 ? out[0]! : Buffer.concat(out));
+    });
+  });
+}
 
 export interface DeflateChoice {
   level: number;
@@ -63,15 +86,7 @@ export async function encodePng(c: Canvas, choice: DeflateChoice = deflateChoice
       c.kernels.paeth(filtered, at, rowBytes, n, stride);
       adler = c.kernels.adler32(filtered, n * row, adler);
     }
-    const part = deflateRaw(Buffer.from(c.kernels.memory.buffer, slot, rows * row), {
-      level: choice.level,
-      strategy: choice.strategy,
-      memLevel: 9,
-      // Every part but the last ends byte-aligned and unfinished, so the parts concatenate.
-      finishFlush: y + rows === c.height ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
-      // One output buffer per part: each refill of a smaller one would wait for the main thread.
-      chunkSize: Math.max(64 * 1024, rows * row + ((rows * row) >> 6) + 1024),
-    });
+    const part = deflatePart(Buffer.from(c.kernels.memory.buffer, slot, rows * row), choice);
     parts.push(part);
     inSlot[band % slots] = part.catch(() => undefined);
   }
@@ -84,8 +99,9 @@ export async function encodePng(c: Canvas, choice: DeflateChoice = deflateChoice
   ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit, truecolour, deflate, adaptive filtering, no interlace
   // CMF 0x78 (deflate, 32 KiB window), FLG 0x01 (fastest; 0x7801 % 31 === 0).
   const zlibHeader = Buffer.from([0x78, 0x01]);
-  const trailer = Buffer.alloc(4);
-  trailer.writeUInt32BE(adler, 0);
+  // An empty final block with fixed codes (BFINAL 1, BTYPE 01, end-of-block), then the Adler-32.
+  const trailer = Buffer.from([0x03, 0x00, 0, 0, 0, 0]);
+  trailer.writeUInt32BE(adler, 2);
   const idats = deflated.map((d, i) => [...(i === 0 ? [zlibHeader] : []), d, ...(i === count - 1 ? [trailer] : [])]);
 
   const chunks: Array<[string, Buffer[]]> = [['IHDR', [ihdr]], ...idats.map((pieces): [string, Buffer[]] => ['IDAT', pieces]), ['IEND', []]];
