@@ -37,16 +37,20 @@ function fenceOpen(line: string): RegExpExecArray | null {
  */
 export class ParagraphSegmenter {
   private phase: Phase = 'thought';
-  /** Lines of the paragraph being read, and whether any has ink. */
-  private lines: string[] = [];
+  /**
+   * Lines of the open segment as they came, where the paragraph being read starts among them,
+   * and whether that paragraph has ink.
+   */
+  private texts: string[] = [];
+  private paraStart = 0;
   private paraInk = false;
   /** The paragraph started with display math and may yet turn out to be math only. */
   private paraMaybeMath = false;
   /**
-   * Paragraphs (their lines) of the segment that is complete so far but still open to trailing
-   * math, their text joined, and whether any has ink.
+   * Paragraphs of the segment that is complete so far but still open to trailing math: where each
+   * ends among the lines, their text joined, and whether any has ink.
    */
-  private paras: string[][] = [];
+  private ends: number[] = [];
   private openJoined = '';
   private openParasInk = false;
   /** openText(''), its first HEAD_CHARS characters, and (once asked) it followed by what joins a partial line. */
@@ -85,7 +89,7 @@ export class ParagraphSegmenter {
 
   /** What openText puts before a partial line: openText('') and the line break or blank line after it. */
   get openJoint(): string {
-    return (this.joint ??= this.base + (this.lines.length > 0 ? '\n' : this.paras.length > 0 ? '\n\n' : ''));
+    return (this.joint ??= this.base + this.separator());
   }
   /** openText('') has a non-white-space character. */
   get openInk(): boolean { return this.openParasInk || this.paraInk; }
@@ -109,7 +113,7 @@ export class ParagraphSegmenter {
       this.endParagraph(at);
       return;
     }
-    if (this.lines.length === 0) this.startParagraph(text, at);
+    if (this.texts.length === this.paraStart) this.startParagraph(text, at);
     this.addLine(text);
     const fm = fenceOpen(text);
     if (fm) this.fence = { char: fm[1][0], len: fm[1].length };
@@ -133,7 +137,7 @@ export class ParagraphSegmenter {
    * first visible character of the next line decides (anything but `$` or `\\` starts a new step).
    */
   get awaitingParagraph(): boolean {
-    return this.lines.length === 0 && this.paras.length > 0 && !this.fence && !this.mathClose;
+    return this.texts.length === this.paraStart && this.ends.length > 0 && !this.fence && !this.mathClose;
   }
 
   /** The next paragraph has begun with prose: close the waiting segment now, not at the line's end. */
@@ -148,8 +152,9 @@ export class ParagraphSegmenter {
 
   /** openText computed the slow way, from the open paragraphs and lines (to test openText against). */
   openTextFromScratch(partialLine: string): string {
-    const paras = this.paras.map((lines) => lines.join('\n'));
-    const current = partialLine ? [...this.lines, partialLine] : this.lines;
+    const paras = this.ends.map((end, i) => this.texts.slice(i > 0 ? this.ends[i - 1] : 0, end).join('\n'));
+    const lines = this.texts.slice(this.paraStart);
+    const current = partialLine ? [...lines, partialLine] : lines;
     if (current.length) paras.push(current.join('\n'));
     return paras.join('\n\n');
   }
@@ -164,13 +169,18 @@ export class ParagraphSegmenter {
 
   private startParagraph(first: string, at: number): void {
     const t = first.trimStart();
-    this.paraMaybeMath = this.paras.length > 0 && (t.startsWith('$$') || t.startsWith('\\['));
+    this.paraMaybeMath = this.ends.length > 0 && (t.startsWith('$$') || t.startsWith('\\['));
     if (!this.paraMaybeMath) this.closeOpen(at);
   }
 
+  /** What joins a line to the open text: a line break within a paragraph, a blank line after one. */
+  private separator(): string {
+    return this.texts.length > this.paraStart ? '\n' : this.ends.length > 0 ? '\n\n' : '';
+  }
+
   private addLine(text: string): void {
-    const sep = this.lines.length > 0 ? '\n' : this.paras.length > 0 ? '\n\n' : '';
-    this.lines.push(text);
+    const sep = this.separator();
+    this.texts.push(text);
     if (!this.paraInk && !isBlank(text)) this.paraInk = true;
     // The joint, when the live view asked for it, is base + sep already.
     this.base = this.joint !== undefined && this.base ? this.joint + text : this.base + sep + text;
@@ -184,28 +194,27 @@ export class ParagraphSegmenter {
   }
 
   private endParagraph(at: number): void {
-    const lines = this.lines;
-    if (lines.length === 0) return;
+    if (this.texts.length === this.paraStart) return;
     const ink = this.paraInk;
-    this.lines = [];
     this.paraInk = false;
     const gen = this.gen;
-    if (this.paraMaybeMath && !isDisplayMathOnly(lines.join('\n'))) this.closeOpen(at);
+    if (this.paraMaybeMath && !isDisplayMathOnly(this.texts.slice(this.paraStart).join('\n'))) this.closeOpen(at);
     this.paraMaybeMath = false;
     if (this.gen !== gen) {
       // A segment just closed before this paragraph: the open text starts over with it.
-      this.base = lines.join('\n');
+      this.base = this.texts.join('\n');
       this.head = this.base.slice(0, HEAD_CHARS);
     }
     // base is the open paragraphs joined, this one included.
     this.openJoined = this.base;
-    this.paras.push(lines);
+    this.ends.push(this.texts.length);
+    this.paraStart = this.texts.length;
     if (ink) this.openParasInk = true;
     this.joint = undefined;
   }
 
   private closeOpen(at: number): void {
-    if (this.paras.length === 0) return;
+    if (this.ends.length === 0) return;
     const text = this.openJoined;
     // The open text starts with this segment's text (a paragraph after it is joined on).
     const k = this.known;
@@ -214,7 +223,10 @@ export class ParagraphSegmenter {
       : k.gen === this.gen && k.len <= text.length && (k.decided || k.len === Math.min(this.head.length, text.length)) ? k.type
       : classifyHead(this.head.length > text.length ? this.head.slice(0, text.length) : this.head, this.phrases).type;
     this.openJoined = this.base = this.head = this.joint = '';
-    this.paras = [];
+    // Only the paragraph being read stays (it is not part of what closes).
+    this.texts = this.texts.slice(this.paraStart);
+    this.paraStart = 0;
+    this.ends = [];
     this.openParasInk = false;
     this.gen++;
     this.onSegment({

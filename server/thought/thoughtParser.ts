@@ -192,9 +192,10 @@ export class ThoughtParser {
         if (c < 0x80) seen |= NOTABLE[c];
       }
       if (seen === 0) {
+        const first = this.partial.first;
         this.partial.appendPlain(text);
         this.offset += text.length;
-        this.maybeCloseWaiting();
+        if (!first) this.maybeCloseWaiting();
         return;
       }
       if (seen & 1) nl = text.indexOf('\n');
@@ -208,15 +209,19 @@ export class ThoughtParser {
       from = nl + 1;
     }
     if (from < text.length) {
+      const first = this.partial.first;
       this.partial.append(from ? text.slice(from) : text);
       this.offset += text.length - from;
-      this.maybeCloseWaiting();
+      if (!first) this.maybeCloseWaiting();
     }
   }
 
+  /**
+   * Close the previous step as soon as the next one visibly starts, so the live view never shows
+   * the start of a new step under the previous step's label. Asked when the line's first visible
+   * character arrives: until the line ends nothing else can change the answer.
+   */
   private maybeCloseWaiting(): void {
-    // Close the previous step as soon as the next one visibly starts, so the live view never
-    // shows the start of a new step under the previous step's label.
     if (this.segmenter.awaitingParagraph) {
       const first = this.partial.first;
       if (first && first !== '$' && first !== '\\' && first !== '<') this.segmenter.closeWaiting(this.lineStart);
