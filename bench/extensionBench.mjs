@@ -26,7 +26,8 @@ const median = (xs) => {
 };
 
 const BUNDLES = {
-  extension: { entry: 'extension/extension.ts', out: 'dist/extension.js', platform: 'node' },
+  extension: { entry: 'extension/extension.ts', out: 'dist/extension.js', platform: 'node', alias: { 'vscode-jsonrpc': './extension/messageTypes.ts' } },
+  languageClient: { entry: 'extension/languageClientModule.ts', out: 'dist/languageClient.js', platform: 'node' },
   server: { entry: 'server/lsp/serverMain.ts', out: 'dist/server.js', platform: 'node' },
   webview: { entry: 'webview/main.ts', out: 'dist/webview/main.js', platform: 'browser' },
 };
@@ -40,7 +41,7 @@ async function bundleSizes() {
       const built = readFileSync(join(repo, b.out));
       const result = await esbuild.build({
         entryPoints: [join(repo, b.entry)], outfile: join(dir, `${name}.js`), bundle: true, minify: true, metafile: true,
-        legalComments: 'none', logLevel: 'error', write: true,
+        legalComments: 'none', logLevel: 'error', write: true, absWorkingDir: repo, ...(b.alias ? { alias: b.alias } : {}),
         ...(b.platform === 'node'
           ? { platform: 'node', format: 'cjs', target: 'node20', external: ['sharp', 'vscode'] }
           : { platform: 'browser', format: 'iife', target: 'es2022' }),

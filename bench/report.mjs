@@ -79,6 +79,7 @@ export function rows(r) {
     ['Extension', 'activate() round trip seen from the host (adds VS Code\'s own activation RPC)', 'activateCallWallMs', ms, `runs: ${(r.activationRunsMs ?? []).join(', ')} ms`],
     ['Extension', 'dist/extension.js loaded in plain Node (vscode stubbed)', 'extensionNodeLoadMs', ms, ''],
     ['Extension', 'Extension bundle, dist/extension.js as built', 'extensionBundleBytes', bytes, `minified ${bytes(r.extensionMinifiedBytes)}: ${r.extensionBundleContents ?? ''}`],
+    ['Extension', 'Language client bundle, dist/languageClient.js (loaded on the first request, not at activation)', 'languageClientBundleBytes', bytes, `minified ${bytes(r.languageClientMinifiedBytes)}: ${r.languageClientBundleContents ?? ''}`],
     ['Extension', 'Server bundle, dist/server.js', 'serverBundleBytes', bytes, `minified ${bytes(r.serverMinifiedBytes)}: ${r.serverBundleContents ?? ''}`],
     ['Extension', 'Webview bundle, dist/webview/main.js', 'webviewBundleBytes', bytes, `minified ${bytes(r.webviewMinifiedBytes)}: ${r.webviewBundleContents ?? ''}`],
   ];

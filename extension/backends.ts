@@ -47,13 +47,22 @@ function backendUrls(e: Partial<BackendEntry>): string[] {
  */
 export class BackendSelection {
   private local: ActiveBackend | undefined;
-  private readonly changed = new vscode.EventEmitter<void>();
-  readonly onDidChange = this.changed.event;
+  // Plain listeners, not a vscode.EventEmitter: this object exists from module load, before activate().
+  private readonly listeners = new Set<() => void>();
+
+  onDidChange(listener: () => void): vscode.Disposable {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  private changed(): void {
+    for (const l of [...this.listeners]) l();
+  }
 
   /** A local backend came up (or went away: undefined). */
   setLocal(local: ActiveBackend | undefined): void {
     this.local = local;
-    this.changed.fire();
+    this.changed();
   }
 
   get localBackend(): ActiveBackend | undefined { return this.local; }
@@ -71,10 +80,10 @@ export class BackendSelection {
   async choose(name: string): Promise<void> {
     if (this.local && name !== this.local.name) this.local = undefined;
     await vscode.workspace.getConfiguration('virgo').update('activeBackend', name, vscode.ConfigurationTarget.Global);
-    this.changed.fire();
+    this.changed();
   }
 
-  dispose(): void { this.changed.dispose(); }
+  dispose(): void { this.listeners.clear(); }
 }
 
 /** "gpu-box:8000 · virgo-72b" for labels; replicas shown as a count. */

@@ -31,7 +31,14 @@ const builds = [
   },
   {
     // The extension host side; the language client library is its own bundle, loaded on first use.
-    entryPoints: { extension: 'extension/extension.ts', languageClient: 'extension/languageClientModule.ts' },
+    entryPoints: { extension: 'extension/extension.ts' },
+    ...nodeBundle,
+    // Message-type constants only need their method name here (extension/messageTypes.ts).
+    alias: { 'vscode-jsonrpc': './extension/messageTypes.ts' },
+  },
+  {
+    // The language client library, loaded on the first request.
+    entryPoints: { languageClient: 'extension/languageClientModule.ts' },
     ...nodeBundle,
   },
   {
