@@ -66,7 +66,7 @@ export function rows(r) {
     ['Overhead', 'Same, from the scripted backend as it streams (it is the bottleneck there, so this is noise around 0)', 'scriptedLastTokenOverheadMs', ms, `bare client ${ms(r.scriptedBareLastTokenMs)}`],
     ['Overhead', `Parser + segmenter, token-sized chunks (best of 11 over ${bytes(r.parserBytes)})`, 'parserMBpsTokens', mbps, ''],
     ['Overhead', 'Parser + segmenter, 1 KB chunks (best of 11)', 'parserMBps1k', mbps, ''],
-    ['Overhead', 'Parser + segmenter + openSegment() after every token, as runReasoning drives it (best of 11)', 'parserMBpsTokensWithOpen', mbps, ''],
+    ['Overhead', 'Parser + segmenter + openSegment() after every token (worst case: runReasoning asks for it at most once per 32 ms progress message) (best of 11)', 'parserMBpsTokensWithOpen', mbps, ''],
     ['Overhead', 'CLI `virgo reason --json` as a child process: spawn → first segment line', 'cliFirstSegmentMs', ms, `a bare Node child's first token: ${ms(r.bareChildTtftMs)}`],
     ['Overhead', 'CLI: spawn → exit (whole thought)', 'cliExitMs', ms, `bare Node child ${ms(r.bareChildExitMs)}`],
     ...[['1920x1080', '1920×1080 screenshot'], ['4000x3000', '4000×3000 PNG'], ['8000x6000', '8000×6000 PNG']].flatMap(([k, label]) => [

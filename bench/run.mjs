@@ -76,7 +76,7 @@ await group('overhead', async () => {
   const r = await child('out/bench/overheadBench.js', ['--json']);
   const outDir = join(repo, 'out');
   const bundles = [{ match: (u) => u.startsWith(`file://${outDir}/`), map: (u) => `${fileURLToPath(u)}.map` }];
-  for (const [key, title] of [['parserProfile', 'Parser as runReasoning drives it (push + openSegment per token), Node'],
+  for (const [key, title] of [['parserProfile', 'Parser, push + openSegment after every token (the worst case), Node'],
     ['parserPushProfile', 'Parser, push() alone per token, Node']]) {
     profiles.push(profileMarkdown(title, summarizeProfile(JSON.parse(readFileSync(r[key], 'utf8')), { repo, bundles })));
     rmSync(dirname(r[key]), { recursive: true, force: true });
