@@ -14,7 +14,7 @@ import { constants as zlibConstants } from 'node:zlib';
 import sharp from 'sharp';
 import { prepareImage } from '../server/image/imagePrep';
 import { type DeflateChoice, deflateChoice, encodePng } from '../server/image/pngEncode';
-import { type Canvas, canvasRgb, createCanvas } from '../server/image/resample';
+import { type Canvas, MAX_SHRINK, canvasRgb, createCanvas } from '../server/image/resample';
 import { smartResize } from '../server/image/smartResize';
 
 export const SIZES: Array<[number, number]> = [[1920, 1080], [4000, 3000], [8000, 6000]];
@@ -69,12 +69,12 @@ const time = async (f: () => Promise<unknown>, n = 3): Promise<number> => {
   return ts.sort((a, b) => a - b)[Math.floor(n / 2)];
 };
 
-/** The source decoded as prepareImage decodes it (no libvips resize below 1.25× shrink). */
+/** The source decoded as prepareImage decodes it (libvips shrinks only by more than MAX_SHRINK). */
 async function decode(data: Buffer): Promise<{ raw: Buffer; info: sharp.OutputInfo; sent: { width: number; height: number } }> {
   const meta = await sharp(data).metadata();
   const sent = smartResize(meta.height, meta.width);
   let pipeline = sharp(data).autoOrient();
-  if (meta.width > sent.width * 1.25 || meta.height > sent.height * 1.25) {
+  if (meta.width > sent.width * MAX_SHRINK || meta.height > sent.height * MAX_SHRINK) {
     pipeline = pipeline.resize(sent.width, sent.height, { fit: 'fill', kernel: 'cubic', fastShrinkOnLoad: false }).flatten({ background: '#ffffff' });
   }
   const { data: raw, info } = await pipeline.toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });

@@ -8,21 +8,11 @@
 import {
   type Code,
   type Func,
-  assemble,
   add,
   and,
+  assemble,
   bitselect,
   get,
-  vxor,
-  u8x16ge,
-  u8x16le,
-  u8x16max,
-  u8x16min,
-  u8x16addSat,
-  u8x16sub,
-  ifElse,
-  i32x4allTrue,
-  i32x4eq,
   geU,
   i16x8add,
   i16x8hi,
@@ -36,13 +26,16 @@ import {
   I32,
   i32,
   i32x4add,
+  i32x4allTrue,
   i32x4dot,
+  i32x4eq,
   i32x4hi,
   i32x4lo,
   i32x4mul,
   i32x4shrS,
   i32x4splat,
   i32x4sumPairs,
+  ifElse,
   lane,
   load8u,
   load8x8u,
@@ -59,18 +52,25 @@ import {
   store64,
   store8,
   sub,
+  u8x16addSat,
+  u8x16ge,
+  u8x16le,
+  u8x16max,
+  u8x16min,
   u8x16narrow,
+  u8x16sub,
   V128,
   v128const,
   v128load,
   v128store,
   vand,
+  vxor,
   whileLoop,
 } from './wasmAssembler';
 
 /** Pillow's fixed-point precision for 8-bit resampling (32 - 8 - 2 bits). */
 export const PRECISION_BITS = 22;
-/** Resampling kernels exist for 1 to MAX_TAPS taps (Catmull-Rom needs 4 to upscale, ≤ 7 to shrink by ≤ 1.5×). */
+/** Resampling kernels exist for 1 to MAX_TAPS taps (Catmull-Rom takes 4 to upscale, up to 6 to shrink by ≤ 1.25×). */
 export const MAX_TAPS = 7;
 
 const HALF = i32x4splat(i32(1 << (PRECISION_BITS - 1)));
@@ -277,9 +277,9 @@ let idle: Instance | undefined;
 let idleTimer: NodeJS.Timeout | undefined;
 
 /**
- * Kept this long after use: a 12 MP image needs ~150 MB of kernel memory, and touching fresh pages
- * cost ~40 ms a time on this machine (more than the flatten pass itself); reusing one warm memory
- * across a burst of images avoids that, then lets it go.
+ * Kept this long after use: a 12 MP RGBA image needs ~65 MB of kernel memory, and touching fresh
+ * pages cost ~20–40 ms a time on this machine (more than the flatten pass itself); reusing one warm
+ * memory across a burst of images avoids that, then lets it go.
  */
 const KEEP_IDLE_MS = 15_000;
 

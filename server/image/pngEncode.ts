@@ -1,9 +1,9 @@
 /**
  * A PNG writer for 8-bit RGB canvases, built for speed on large images: every row Paeth-filtered in
  * WebAssembly, the zlib stream deflated in bands on libuv's thread pool while the main thread
- * renders and filters the next band (each band but the last ends on a sync flush, so the raw deflate
- * parts simply concatenate, as pigz does), the Adler-32 kept along the way. The result is an
- * ordinary, lossless PNG.
+ * renders and filters the next band (each band ends on a sync flush, so the raw deflate parts simply
+ * concatenate, as pigz does; an empty final block closes the stream), the Adler-32 kept along the
+ * way. The result is an ordinary, lossless PNG.
  */
 
 import * as zlib from 'node:zlib';
@@ -41,13 +41,14 @@ export interface DeflateChoice {
 }
 
 /**
- * How the filtered rows are deflated. Measured on 4004×2996 (36 MB of filtered rows) on this
- * project's 2-core machine, Node's zlib, CPU time summed over both parts: Z_RLE (runs only, any
- * level) ~110 ms; default strategy level 1 ~240 ms, level 6 ~400 ms, 3–15 % smaller (most on
- * screenshots and photos, least on the noisy benchmark image). See bench/imagePrepare.ts.
+ * How the filtered rows are deflated (`node out/bench/imagePrepare.js --png-table` compares them).
+ * Node's zlib on the 4004×2996 benchmark image, 36 MB of filtered rows, CPU summed over the thread
+ * pool: Z_RLE (runs of one byte; any level) ~130 ms, 8.90 MB; level 1 (LZ77) ~3× the CPU, 1 % bigger;
+ * level 6 ~5× the CPU, 1.4 % smaller (libvips' level 6 with adaptive filters, used before: 8.87 MB).
+ * On screenshots level 6 saves 10–15 %, on photos ~15 %, but costs up to 8× Z_RLE's time there.
  */
 export function deflateChoice(filteredBytes: number): DeflateChoice {
-  // Small images take a few ms either way: squeeze them. Large ones take the fast stream.
+  // Small images take a few ms either way: squeeze them. Large ones take the predictable, fast one.
   return filteredBytes <= SMALL_IMAGE_BYTES
     ? { level: 6, strategy: zlib.constants.Z_DEFAULT_STRATEGY }
     : { level: 1, strategy: zlib.constants.Z_RLE };
@@ -75,20 +76,25 @@ export async function encodePng(c: Canvas, choice: DeflateChoice = deflateChoice
   const inSlot: Array<Promise<unknown>> = [];
   const parts: Array<Promise<Buffer>> = [];
   let adler = 1;
-  for (let y = 0, band = 0; y < c.height; y += bandRows, band++) {
-    const rows = Math.min(bandRows, c.height - y);
-    const slot = scratch + (band % slots) * slotBytes;
-    await inSlot[band % slots];
-    for (let s = y; s < y + rows; s += c.stripRows) {
-      const n = Math.min(c.stripRows, y + rows - s);
-      const { at, stride } = c.strip(s, n);
-      const filtered = slot + (s - y) * row;
-      c.kernels.paeth(filtered, at, rowBytes, n, stride);
-      adler = c.kernels.adler32(filtered, n * row, adler);
+  try {
+    for (let y = 0, band = 0; y < c.height; y += bandRows, band++) {
+      const rows = Math.min(bandRows, c.height - y);
+      const slot = scratch + (band % slots) * slotBytes;
+      await inSlot[band % slots];
+      for (let s = y; s < y + rows; s += c.stripRows) {
+        const n = Math.min(c.stripRows, y + rows - s);
+        const { at, stride } = c.strip(s, n);
+        const into = slot + (s - y) * row;
+        c.kernels.paeth(into, at, rowBytes, n, stride);
+        adler = c.kernels.adler32(into, n * row, adler);
+      }
+      const part = deflatePart(Buffer.from(c.kernels.memory.buffer, slot, rows * row), choice);
+      parts.push(part);
+      inSlot[band % slots] = part.catch(() => undefined);
     }
-    const part = deflatePart(Buffer.from(c.kernels.memory.buffer, slot, rows * row), choice);
-    parts.push(part);
-    inSlot[band % slots] = part.catch(() => undefined);
+  } finally {
+    // Whatever happens, no deflate may still be reading the memory when the caller releases it.
+    await Promise.allSettled(parts);
   }
   const deflated = await Promise.all(parts);
   const count = deflated.length;
