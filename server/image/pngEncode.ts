@@ -77,8 +77,10 @@ export async function encodePng(c: Canvas, choice: DeflateChoice = deflateChoice
   const parts: Array<Promise<Buffer>> = [];
   let adler = 1;
   try {
-    for (let y = 0, band = 0; y < c.height; y += bandRows, band++) {
-      const rows = Math.min(bandRows, c.height - y);
+    for (let y = 0, band = 0, rows = 0; y < c.height; y += rows, band++) {
+      // Towards the end, smaller bands: the deflates still running when the last rows are filtered
+      // are what the caller waits for, and small ones spread over both cores.
+      rows = Math.min(bandRows, c.height - y, Math.max(c.stripRows, Math.ceil((c.height - y) / 4 / c.stripRows) * c.stripRows));
       const slot = scratch + (band % slots) * slotBytes;
       await inSlot[band % slots];
       for (let s = y; s < y + rows; s += c.stripRows) {
