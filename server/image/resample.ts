@@ -46,6 +46,8 @@ const STRIP_BYTES = 96 * 1024;
 interface Taps {
   /** Taps per output (the widest window; narrower ones are padded with zero weights). */
   count: number;
+  /** Taps that output x needs: its window's size, or count where the window was moved inside the input. */
+  used: Int32Array;
   /** First input index of each output's window, kept inside the input. */
   start: Int32Array;
   /** count weights per output, fixed point. */
@@ -84,13 +86,15 @@ export function taps(inSize: number, outSize: number): Taps {
   const count = Math.min(inSize, Math.max(...sizes));
   if (count > MAX_TAPS) throw new Error(`internal: ${inSize}→${outSize} needs ${count} taps, over ${MAX_TAPS}`);
   const start = new Int32Array(outSize);
+  const used = new Int32Array(outSize);
   const weights = new Int32Array(outSize * count);
   for (let x = 0; x < outSize; x++) {
     const s = Math.min(mins[x]!, inSize - count);
     start[x] = s;
+    used[x] = s === mins[x] ? sizes[x]! : count;
     for (let i = 0; i < sizes[x]!; i++) weights[x * count + mins[x]! - s + i] = fixedWeights[x * window + i]!;
   }
-  return { count, start, weights };
+  return { count, used, start, weights };
 }
 
 const fixed = (w: number): number => Math.trunc(w * (1 << PRECISION_BITS) + (w < 0 ? -0.5 : 0.5));
@@ -214,7 +218,8 @@ export function createCanvas(width: number, height: number, outWidth: number, ou
     const src = h ? hBuf - hBase * hStride : input;
     const srcStride = h ? hStride : inRow;
     for (let y = from; y < to; y++) {
-      k.vertical[v.count]!(vBuf + (1 + y - from) * outRow, src + v.start[y]! * srcStride, outRow, srcStride, vWeights + y * v.count * 16);
+      // Most rows of a slight shrink need one tap fewer than the widest: their last weight is zero.
+      k.vertical[v.used[y]!]!(vBuf + (1 + y - from) * outRow, src + v.start[y]! * srcStride, outRow, srcStride, vWeights + y * v.count * 16);
     }
     return { at: vBuf + outRow, stride: outRow };
   };
