@@ -74,7 +74,8 @@ export async function encodePng(c: Canvas, choice: DeflateChoice = deflateChoice
   const slotBytes = bandRows * row + 64;
   const scratch = c.scratch(slots * slotBytes);
   const inSlot: Array<Promise<unknown>> = [];
-  const parts: Array<Promise<Buffer>> = [];
+  // Each part is an IDAT chunk; its CRC is taken as soon as it is deflated, while others still run.
+  const parts: Array<Promise<{ data: Buffer; crc: number }>> = [];
   let adler = 1;
   try {
     for (let y = 0, band = 0, rows = 0; y < c.height; y += rows, band++) {
@@ -90,7 +91,8 @@ export async function encodePng(c: Canvas, choice: DeflateChoice = deflateChoice
         c.kernels.paeth(into, at, rowBytes, n, stride);
         adler = c.kernels.adler32(into, n * row, adler);
       }
-      const part = deflatePart(Buffer.from(c.kernels.memory.buffer, slot, rows * row), choice);
+      const before = band === 0 ? crc32(ZLIB_HEADER, crc32(IDAT)) : crc32(IDAT);
+      const part = deflatePart(Buffer.from(c.kernels.memory.buffer, slot, rows * row), choice).then((data) => ({ data, crc: crc32(data, before) }));
       parts.push(part);
       inSlot[band % slots] = part.catch(() => undefined);
     }
@@ -99,33 +101,35 @@ export async function encodePng(c: Canvas, choice: DeflateChoice = deflateChoice
     await Promise.allSettled(parts);
   }
   const deflated = await Promise.all(parts);
-  const count = deflated.length;
 
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(c.width, 0);
   ihdr.writeUInt32BE(c.height, 4);
   ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit, truecolour, deflate, adaptive filtering, no interlace
-  // CMF 0x78 (deflate, 32 KiB window), FLG 0x01 (fastest; 0x7801 % 31 === 0).
-  const zlibHeader = Buffer.from([0x78, 0x01]);
   // An empty final block with fixed codes (BFINAL 1, BTYPE 01, end-of-block), then the Adler-32.
   const trailer = Buffer.from([0x03, 0x00, 0, 0, 0, 0]);
   trailer.writeUInt32BE(adler, 2);
-  const idats = deflated.map((d, i) => [...(i === 0 ? [zlibHeader] : []), d, ...(i === count - 1 ? [trailer] : [])]);
+  const last = deflated.length - 1;
 
-  const chunks: Array<[string, Buffer[]]> = [['IHDR', [ihdr]], ...idats.map((pieces): [string, Buffer[]] => ['IDAT', pieces]), ['IEND', []]];
-  const total = 8 + chunks.reduce((n, [, pieces]) => n + 12 + pieces.reduce((m, p) => m + p.length, 0), 0);
-  const out = Buffer.allocUnsafe(total);
+  const chunks: Array<{ type: Buffer; pieces: Buffer[]; crc: number }> = [
+    { type: IHDR, pieces: [ihdr], crc: crc32(ihdr, crc32(IHDR)) },
+    ...deflated.map(({ data, crc }, i) => ({
+      type: IDAT,
+      pieces: [...(i === 0 ? [ZLIB_HEADER] : []), data, ...(i === last ? [trailer] : [])],
+      crc: i === last ? crc32(trailer, crc) : crc,
+    })),
+    { type: IEND, pieces: [], crc: crc32(IEND) },
+  ];
+  const length = (pieces: Buffer[]): number => pieces.reduce((n, p) => n + p.length, 0);
+  const out = Buffer.allocUnsafe(chunks.reduce((n, ch) => n + 12 + length(ch.pieces), PNG_SIGNATURE.length));
   out.set(PNG_SIGNATURE, 0);
-  let o = 8;
-  for (const [type, pieces] of chunks) {
-    const length = pieces.reduce((m, p) => m + p.length, 0);
-    out.writeUInt32BE(length, o);
-    out.write(type, o + 4, 'latin1');
-    let crc = crc32(out.subarray(o + 4, o + 8));
+  let o = PNG_SIGNATURE.length;
+  for (const { type, pieces, crc } of chunks) {
+    out.writeUInt32BE(length(pieces), o);
+    out.set(type, o + 4);
     o += 8;
     for (const p of pieces) {
       out.set(p, o);
-      crc = crc32(p, crc);
       o += p.length;
     }
     out.writeUInt32BE(crc, o);
@@ -135,6 +139,11 @@ export async function encodePng(c: Canvas, choice: DeflateChoice = deflateChoice
 }
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+const IHDR = Buffer.from('IHDR', 'latin1');
+const IDAT = Buffer.from('IDAT', 'latin1');
+const IEND = Buffer.from('IEND', 'latin1');
+/** CMF 0x78 (deflate, 32 KiB window), FLG 0x01 (0x7801 % 31 = 0), at the start of the first IDAT. */
+const ZLIB_HEADER = Buffer.from([0x78, 0x01]);
 
 let crcTable: Int32Array | undefined;
 
