@@ -89,10 +89,10 @@ function loaded(d: Awaited<ReturnType<typeof decode>>): Canvas {
 
 /**
  * Where prepareImage's time goes, stage by stage (median of 3, each timed alone): the decode
- * (libvips), flatten + Pillow-exact resample (resample.ts, all rows at once), the PNG encode with
- * prepareImage's settings (pngEncode.ts, which resamples band by band itself), and, for comparison,
- * libvips' PNG encoder as this project used it before (level 6, adaptive filtering) and at level 1
- * unfiltered, whose size is fastPngBytes.
+ * (libvips), flatten + Pillow-exact resample of every row (resample.ts, with the copies into and out
+ * of kernel memory), the PNG encode with prepareImage's settings (pngEncode.ts, which resamples strip
+ * by strip itself), and, for comparison, libvips' PNG encoder as this project used it before (level 6,
+ * adaptive filtering) and at level 1 unfiltered, whose size is fastPngBytes.
  */
 async function stages(file: string): Promise<{ stages: Record<string, number>; fastPngBytes: number }> {
   const data = readFileSync(file);
