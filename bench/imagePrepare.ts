@@ -5,17 +5,12 @@
 //
 //   node out/bench/imagePrepare.js [--json] [--runs N]
 //   node out/bench/imagePrepare.js --one FILE --runs N      (the child: one JSON line)
-//   node out/bench/imagePrepare.js --png-table [--runs N]  (PNG encoder settings: time and bytes)
 import { fork } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { constants as zlibConstants } from 'node:zlib';
 import sharp from 'sharp';
 import { prepareImage } from '../server/image/imagePrep';
-import { type DeflateChoice, deflateChoice, encodePng } from '../server/image/pngEncode';
-import { type Canvas, MAX_SHRINK, canvasRgb, createCanvas } from '../server/image/resample';
-import { smartResize } from '../server/image/smartResize';
 
 export const SIZES: Array<[number, number]> = [[1920, 1080], [4000, 3000], [8000, 6000]];
 
@@ -55,7 +50,7 @@ export interface SizeResult {
   peakRssMB: number;
   /** Diagnostics, after the peak was read: the pipeline's stages timed apart (median of 3, ms). */
   stages: Record<string, number>;
-  /** Bytes of the sent image if encoded with libvips' fastest PNG settings (level 1, unfiltered). */
+  /** Bytes of the sent image if encoded with the fastest PNG settings instead. */
   fastPngBytes: number;
 }
 
@@ -69,58 +64,23 @@ const time = async (f: () => Promise<unknown>, n = 3): Promise<number> => {
   return ts.sort((a, b) => a - b)[Math.floor(n / 2)];
 };
 
-/** The source decoded as prepareImage decodes it (libvips shrinks only by more than MAX_SHRINK). */
-async function decode(data: Buffer): Promise<{ raw: Buffer; info: sharp.OutputInfo; sent: { width: number; height: number } }> {
-  const meta = await sharp(data).metadata();
-  const sent = smartResize(meta.height, meta.width);
-  let pipeline = sharp(data).autoOrient();
-  if (meta.width > sent.width * MAX_SHRINK || meta.height > sent.height * MAX_SHRINK) {
-    pipeline = pipeline.resize(sent.width, sent.height, { fit: 'fill', kernel: 'cubic', fastShrinkOnLoad: false }).flatten({ background: '#ffffff' });
-  }
-  const { data: raw, info } = await pipeline.toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-  return { raw, info, sent };
-}
-
-function loaded(d: Awaited<ReturnType<typeof decode>>): Canvas {
-  const c = createCanvas(d.info.width, d.info.height, d.sent.width, d.sent.height);
-  c.load(d.raw, d.info.channels);
-  return c;
-}
-
 /**
- * Where prepareImage's time goes, stage by stage (median of 3, each timed alone): the decode
- * (libvips), flatten + Pillow-exact resample of every row (resample.ts, with the copies into and out
- * of kernel memory), the PNG encode with prepareImage's settings (pngEncode.ts, which resamples strip
- * by strip itself), and, for comparison, libvips' PNG encoder as this project used it before (level 6,
- * adaptive filtering) and at level 1 unfiltered, whose size is fastPngBytes.
+ * Where prepareImage's time goes, stage by stage, with the settings it uses (libvips 'cubic'
+ * resize, PNG level 6 with adaptive filtering), plus the same encode at PNG level 1 unfiltered.
  */
-async function stages(file: string): Promise<{ stages: Record<string, number>; fastPngBytes: number }> {
-  const data = readFileSync(file);
-  const d = await decode(data);
-  const resampled = loaded(d);
-  const rgb = canvasRgb(resampled);
-  resampled.release();
-  const rawIn = { raw: { width: d.sent.width, height: d.sent.height, channels: 3 as const } };
-  const fast = await sharp(rgb, rawIn).png({ compressionLevel: 1, adaptiveFiltering: false }).toBuffer();
-  const encodeOnce = async (): Promise<void> => {
-    const c = loaded(d);
-    try {
-      await encodePng(c);
-    } finally {
-      c.release();
-    }
-  };
+async function stages(file: string, width: number, height: number): Promise<{ stages: Record<string, number>; fastPngBytes: number }> {
+  const { readFile } = await import('node:fs/promises');
+  const data = await readFile(file);
+  const resized = () => sharp(data).resize(width, height, { fit: 'fill', kernel: 'cubic', fastShrinkOnLoad: false }).removeAlpha();
+  const { data: raw, info } = await resized().raw().toBuffer({ resolveWithObject: true });
+  const rawIn = { raw: { width: info.width, height: info.height, channels: info.channels } };
+  const fast = await sharp(raw, rawIn).png({ compressionLevel: 1, adaptiveFiltering: false }).toBuffer();
   return {
     stages: {
-      decode: await time(() => decode(data)),
-      resample: await time(async () => {
-        const c = loaded(d);
-        canvasRgb(c);
-        c.release();
-      }),
-      encodePng: await time(encodeOnce),
-      libvipsPng6Adaptive: await time(() => sharp(rgb, rawIn).png({ compressionLevel: 6, adaptiveFiltering: true }).toBuffer()),
-      libvipsPng1: await time(() => sharp(rgb, rawIn).png({ compressionLevel: 1, adaptiveFiltering: false }).toBuffer()),
+      decode: await time(() => sharp(data).raw().toBuffer()),
+      decodeResize: await time(() => resized().raw().toBuffer()),
+      encodePng6Adaptive: await time(() => sharp(raw, rawIn).png({ compressionLevel: 6, adaptiveFiltering: true }).toBuffer()),
+      encodePng1: await time(() => sharp(raw, rawIn).png({ compressionLevel: 1, adaptiveFiltering: false }).toBuffer()),
     },
     fastPngBytes: fast.length,
   };
@@ -142,7 +102,7 @@ async function measureOne(file: string, runs: number): Promise<void> {
     sent: `${img!.sentWidth}×${img!.sentHeight} ${img!.mime}`, imageTokens: img!.imageTokens,
     medianMs: sorted[Math.floor(runs / 2)], firstMs: times[0], minMs: sorted[0], maxMs: sorted[runs - 1],
     rssBeforeMB, peakRssMB: process.resourceUsage().maxRSS / 1024,
-    ...(await stages(file)),
+    ...(await stages(file, img!.sentWidth, img!.sentHeight)),
   };
   process.stdout.write(JSON.stringify(result) + '\n');
 }
@@ -173,84 +133,12 @@ export async function runImageBench(runs = 5, log: (s: string) => void = console
   }
 }
 
-const CHOICES: Array<[string, DeflateChoice]> = [
-  ['Z_RLE', { level: 1, strategy: zlibConstants.Z_RLE }],
-  ['level 1', { level: 1, strategy: zlibConstants.Z_DEFAULT_STRATEGY }],
-  ['level 3', { level: 3, strategy: zlibConstants.Z_DEFAULT_STRATEGY }],
-  ['level 6', { level: 6, strategy: zlibConstants.Z_DEFAULT_STRATEGY }],
-];
-
-/**
- * The PNG encoder's settings side by side on the benchmark's sources and a screenshot-like image:
- * wall and CPU time of pngEncode.ts (filter + deflate, resampling included, median of `runs`) and the
- * bytes sent, against libvips' encoder as used before (level 6, adaptive filtering).
- */
-async function pngTable(runs: number): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'virgo-bench-png-'));
-  try {
-    const sources: Array<[string, string]> = [];
-    for (const [w, h] of SIZES) {
-      const file = join(dir, `${w}x${h}.png`);
-      await makeSource(w, h, file);
-      sources.push([`${w}×${h} benchmark`, file]);
-    }
-    const shot = join(dir, 'screenshot.png');
-    await makeScreenshot(shot);
-    sources.push(['1920×1080 screenshot-like', shot]);
-    console.log('| source | encoder | wall ms | CPU ms | bytes |\n| --- | --- | ---: | ---: | ---: |');
-    for (const [label, file] of sources) {
-      const d = await decode(readFileSync(file));
-      const auto = deflateChoice((d.sent.width * 3 + 1) * d.sent.height);
-      for (const [name, choice] of CHOICES) {
-        let bytes = 0;
-        const cpu: number[] = [];
-        const wall = await time(async () => {
-          const c = loaded(d);
-          const c0 = process.cpuUsage();
-          try {
-            bytes = (await encodePng(c, choice)).length;
-          } finally {
-            c.release();
-          }
-          const used = process.cpuUsage(c0);
-          cpu.push((used.user + used.system) / 1000);
-        }, runs);
-        const chosen = choice.level === auto.level && choice.strategy === auto.strategy ? ' (chosen)' : '';
-        console.log(`| ${label} | Paeth + ${name}${chosen} | ${wall.toFixed(0)} | ${cpu.sort((a, b) => a - b)[Math.floor(runs / 2)]!.toFixed(0)} | ${bytes.toLocaleString('en-US')} |`);
-      }
-      const c = loaded(d);
-      const rgb = canvasRgb(c);
-      c.release();
-      const rawIn = { raw: { width: d.sent.width, height: d.sent.height, channels: 3 as const } };
-      let bytes = 0;
-      const wall = await time(async () => {
-        bytes = (await sharp(rgb, rawIn).png({ compressionLevel: 6, adaptiveFiltering: true }).toBuffer()).length;
-      }, runs);
-      console.log(`| ${label} | libvips level 6, adaptive (before) | ${wall.toFixed(0)} | — | ${bytes.toLocaleString('en-US')} |`);
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** A dark editor-like screenshot: flat panels and lines of monospace text (compresses like real ones). */
-async function makeScreenshot(file: string): Promise<void> {
-  const code = readFileSync(__filename, 'utf8').split('\n').slice(0, 40).join('\n').replace(/&/g, '&amp;').replace(/</g, '&lt;');
-  const text = await sharp({ text: { text: `<span foreground="#d4d4d4">${code}</span>`, font: 'monospace 11', dpi: 96, rgba: true, width: 1600 } }).png().toBuffer();
-  const panel = (width: number, height: number, background: string) => ({ input: { create: { width, height, channels: 3 as const, background } } });
-  await sharp({ create: { width: 1920, height: 1080, channels: 3, background: '#1e1e1e' } })
-    .composite([{ ...panel(200, 1080, '#252526'), left: 0, top: 0 }, { input: text, left: 220, top: 40 }, { ...panel(1920, 22, '#007acc'), left: 0, top: 1058 }])
-    .png()
-    .toFile(file);
-}
-
 async function main(argv: string[]): Promise<void> {
   const num = (name: string, dflt: number): number => {
     const i = argv.indexOf(name);
     return i >= 0 ? Number(argv[i + 1]) : dflt;
   };
   if (argv[0] === '--one') return measureOne(argv[1], num('--runs', 5));
-  if (argv.includes('--png-table')) return pngTable(num('--runs', 5));
   const results = await runImageBench(num('--runs', 5));
   if (argv.includes('--json')) {
     process.stdout.write(JSON.stringify(results) + '\n');

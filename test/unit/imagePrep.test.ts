@@ -7,7 +7,6 @@ import { deflateSync } from 'node:zlib';
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import { ImageError, type PreparedImage, prepareImage, prepareImageBuffer } from '../../server/image/imagePrep';
 import { sniffImage } from '../../server/image/imageSniff';
-import { canvasRgb, createCanvas } from '../../server/image/resample';
 import { imageTokens, smartResize } from '../../server/image/smartResize';
 
 // Fixtures are made here with sharp (or by hand where sharp cannot write the format), so the
@@ -303,82 +302,6 @@ test('the header sniffer reads the size of every format without decoding', async
   for (const [data, format, width, height] of sources) {
     assert.deepEqual(sniffImage(data), { kind: 'image', format, width, height });
   }
-});
-
-// ---- resampling and the PNG writer ----
-
-/** Pillow's BICUBIC for 8-bit images (Resample.c: coefficients, 22-bit fixed point, x then y), transcribed. */
-function pillowBicubic(src: Buffer, width: number, height: number, outWidth: number, outHeight: number): Buffer {
-  const cubic = (x: number): number => {
-    x = Math.abs(x);
-    return x < 1 ? (1.5 * x - 2.5) * x * x + 1 : x < 2 ? (((x - 5) * x + 8) * x - 4) * -0.5 : 0;
-  };
-  const pass = (img: Buffer, inSize: number, outSize: number, lines: number, at: (line: number, i: number) => number): Buffer => {
-    const out = Buffer.alloc(outSize * lines * 3);
-    const scale = inSize / outSize;
-    const fscale = Math.max(scale, 1);
-    for (let o = 0; o < outSize; o++) {
-      const center = (o + 0.5) * scale;
-      const min = Math.max(0, Math.trunc(center - 2 * fscale + 0.5));
-      const ws = Array.from({ length: Math.min(inSize, Math.trunc(center + 2 * fscale + 0.5)) - min }, (_, i) => cubic((i + min - center + 0.5) * (1 / fscale)));
-      const total = ws.reduce((a, b) => a + b, 0);
-      const k = ws.map((w) => (w / total < 0 ? Math.trunc(-0.5 + (w / total) * 2 ** 22) : Math.trunc(0.5 + (w / total) * 2 ** 22)));
-      for (let line = 0; line < lines; line++) {
-        for (let ch = 0; ch < 3; ch++) {
-          let sum = 2 ** 21;
-          for (let i = 0; i < k.length; i++) sum += k[i]! * img[at(line, min + i) + ch]!;
-          out[at === atRow ? (line * outSize + o) * 3 + ch : (o * lines + line) * 3 + ch] = Math.min(255, Math.max(0, Math.floor(sum / 2 ** 22)));
-        }
-      }
-    }
-    return out;
-  };
-  const atRow = (y: number, x: number): number => (y * width + x) * 3;
-  const wide = width === outWidth ? src : pass(src, width, outWidth, height, atRow);
-  return height === outHeight ? wide : pass(wide, height, outHeight, outWidth, (x, y) => (y * outWidth + x) * 3);
-}
-
-test('resampling is Pillow\'s BICUBIC bit for bit (values from Pillow 9.4), as the processor would resize', async () => {
-  const src = Buffer.from(Array.from({ length: 70 }, (_, i) => [i % 10, Math.floor(i / 10)]).flatMap(([x, y]) => [
-    (x! * 37 + y! * 11) % 256, (x! * x! * 5 + y! * 29) % 256, (x! + y!) % 3 === 0 ? 255 : (x! * y! * 13) % 256,
-  ]));
-  // Image.fromarray(src).resize((12, 5), Image.BICUBIC) (up across, down along) and ((8, 7)) (down across).
-  const pillow12x5 = 'Age1HQocPhQ1XCSPezyemloIuYBP6rG+XMBbA4MrNlJuUZ/PEC0AKzB6TDqjakpliWJFqICwx6bA/eqAbWebESfYRIfkX8uxIFe2O1pgXGRJenSSmYzZuKy52OTD4lPYajN5JGlEVKeYb8n/MIEAS4RobI69ip7Bqbi4yc/q8JazNTxeFVCJQ6GrZJ6PfwqRPqe1WaqVerSEmMS7t+Le1+xv/R9lSEPQJoGiUcdMcsZejTbD';
-  const pillow8x7 = 'BQDPMgoAYSOlj0s1y4M1iNqlDIcASHzPEB0APSd4bECImmgx1q3Yk4VEFzLFU6aYGzo7SES3d10ypYXc4cqKnqLGIk/nXsPjJlfUU2ElgnrAsKi37KvWqRmjLXsVaeDbMXQAXn6KjZfMwsXIu8jYDzY9R6DLdC3kPJE3aZvTmLWhzdTwxhxSGlvFUr1tf0owR67adLhho9Lk2PFh0TmgJXipXdpAimfo';
-  for (const [w, h, base64] of [[12, 5, pillow12x5], [8, 7, pillow8x7]] as const) {
-    const expected = Buffer.from(base64, 'base64');
-    const c = createCanvas(10, 7, w, h);
-    c.load(src, 3);
-    const got = canvasRgb(c);
-    c.release();
-    assert.ok(got.equals(expected), `${w}×${h}: ${[...got]} ≠ ${[...expected]}`);
-    assert.ok(pillowBicubic(src, 10, 7, w, h).equals(expected), `the test's reference, ${w}×${h}`);
-  }
-});
-
-test('prepared images are resampled exactly like Pillow and sent losslessly, in several deflate parts when large', async () => {
-  // 301×203 → 308×196 (up, down), 270×185 → 280×196 (up, up), 1410×1090 → 1400×1092 (down, up; 4.6 MB of rows).
-  for (const [w, h] of [[301, 203], [270, 185], [1410, 1090]] as const) {
-    const { data: src } = await noise(w, h).raw().toBuffer({ resolveWithObject: true });
-    const p = await prepareImageBuffer(await sharp(src, { raw: { width: w, height: h, channels: 3 } }).png({ compressionLevel: 1 }).toBuffer(), `noise${w}.png`);
-    const { data: sent } = await sharp(p.data).raw().toBuffer({ resolveWithObject: true });
-    assert.ok(sent.equals(pillowBicubic(src, w, h, p.sentWidth, p.sentHeight)), `${w}×${h} → ${p.sentWidth}×${p.sentHeight} differs from Pillow's BICUBIC`);
-    const idats = p.data.toString('latin1').split('IDAT').length - 1;
-    assert.ok(w < 1000 || idats > 2, `${idats} IDAT chunks`);
-  }
-});
-
-test('semi-transparent pixels flatten onto white exactly as libvips rounds them', async () => {
-  const rgba = Buffer.alloc(W * H * 4);
-  for (let i = 0; i < W * H; i++) rgba.set([(i * 7) & 255, (i * 13) & 255, (i * 29) & 255, i % 5 === 0 ? 255 : (i * 3) & 255], i * 4);
-  const p = await prepareImageBuffer(await sharp(rgba, { raw: { width: W, height: H, channels: 4 } }).png().toBuffer(), 'alpha.png');
-  const { data } = await sharp(p.data).raw().toBuffer({ resolveWithObject: true });
-  const expected = Buffer.alloc(W * H * 3);
-  for (let i = 0; i < W * H; i++) {
-    const a = rgba[i * 4 + 3]!;
-    for (let c = 0; c < 3; c++) expected[i * 3 + c] = Math.floor((rgba[i * 4 + c]! * a + 255 * (255 - a)) / 255);
-  }
-  assert.ok(data.equals(expected));
 });
 
 // ---- refusals ----
