@@ -2,6 +2,7 @@
  * Comparing N sampled traces of the same question ("Sample N times"): which answers agree, what
  * the majority says and how strongly, and where the traces stop saying the same thing. Pure.
  */
+import type { SampleDivergence } from '../../protocol/compare';
 import type { Segment } from '../../protocol/thought';
 import { answersMatch, finalAnswer, type MatchOptions } from './answerMatch';
 
@@ -55,23 +56,11 @@ export function groupAnswers(boxedLists: ReadonlyArray<readonly string[]>, optio
   };
 }
 
-export interface TraceDivergence {
-  /**
-   * Segments every trace shares from the start: the index of the first step where they diverge
-   * (a trace running out counts as diverging). Equal to the length when all traces are the same.
-   */
-  commonPrefix: number;
-  /** False when every trace is the same, segment for segment. */
-  diverged: boolean;
-  /**
-   * Per trace: the index of its first segment that no other trace shares at that point (the
-   * longest prefix it has in common with any other trace), or null when another trace carries
-   * it whole (the trace never goes its own way).
-   */
-  perTrace: Array<number | null>;
-  /** pairwise[a][b]: segments traces a and b share from the start (the diagonal is a's length). */
-  pairwise: number[][];
-}
+/**
+ * Where N traces part (protocol/compare.ts's shape): commonPrefix equals the length when all traces
+ * are the same, a trace running out counts as diverging, and pairwise's diagonal is a trace's length.
+ */
+export type TraceDivergence = SampleDivergence;
 
 export interface DivergenceOptions {
   /** Whether two segments say the same; default: same phase and same text by stepKey(). */
