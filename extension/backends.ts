@@ -86,15 +86,14 @@ export class BackendSelection {
   dispose(): void { this.listeners.clear(); }
 }
 
+/** The host:port of a base URL, for labels (the URL as typed when it does not parse). */
+export function hostOf(url: string): string {
+  try { return new URL(url).host; } catch { return url; }
+}
+
 /** "gpu-box:8000 · virgo-72b" for labels; replicas shown as a count. */
 export function describeBackend(b: ActiveBackend, model = b.model): string {
-  let where: string;
-  try {
-    where = new URL(b.urls[0]).host;
-  } catch {
-    where = b.urls[0];
-  }
   const replicas = b.urls.length > 1 ? ` (+${b.urls.length - 1} replica${b.urls.length > 2 ? 's' : ''})` : '';
   const name = b.name ? `${b.name}: ` : '';
-  return `${name}${where}${replicas}${model ? ` · ${model}` : ''}`;
+  return `${name}${hostOf(b.urls[0])}${replicas}${model ? ` · ${model}` : ''}`;
 }

@@ -5,7 +5,7 @@ import * as lsp from '../protocol/lsp';
 import type { Answer, EndReason, ReasonEvent, Segment, Usage } from '../protocol/thought';
 import { readSettings } from './config';
 import { panelHtml } from './panelHtml';
-import type { RecordedSession } from './reasoningPanel';
+import { openLinkWithConsent, type RecordedSession } from './reasoningPanel';
 import type { VirgoServer } from './virgoServer';
 
 export interface ComparePanelDeps {
@@ -205,14 +205,4 @@ export class ComparePanel implements vscode.Disposable {
     this.panel.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
   }
-}
-
-/** Links in model output: only http(s), and only after the user says yes (as in the reasoning panel). */
-async function openLinkWithConsent(href: string): Promise<void> {
-  let uri: vscode.Uri;
-  try { uri = vscode.Uri.parse(href, true); } catch { return; }
-  if (uri.scheme !== 'http' && uri.scheme !== 'https') return;
-  const open = 'Open Link';
-  const choice = await vscode.window.showWarningMessage(`The model's answer links to ${uri.toString(true)}. Open it in your browser?`, { modal: true }, open);
-  if (choice === open) await vscode.env.openExternal(uri);
 }

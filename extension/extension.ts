@@ -32,7 +32,7 @@ export function activate(context: vscode.ExtensionContext): VirgoApi {
     apiKeys,
     questions: new QuestionHistory(context.globalState),
     log,
-    onBackendUsed: () => void status.check(),
+    onBackendUsed: () => status.used(),
   };
   const clientOptions = inlineQaClientOptions(context, {
     questions: deps.questions,

@@ -89,10 +89,11 @@ export class LocalBackend implements vscode.Disposable {
       void vscode.window.showErrorMessage(`Virgo: the local backend could not start: ${(e as Error).message}`);
       return false;
     }
-    const up = await this.waitUntilUp(url, engine);
+    const name = preset?.name ?? 'local';
+    const up = await this.waitUntilUp(url, engine, name);
     if (!up) return false;
     this.state = 'running';
-    const local: ActiveBackend = { name: preset?.name ?? 'local', urls: [url], model: '', local: true };
+    const local: ActiveBackend = { name, urls: [url], model: '', local: true };
     this.selection.setLocal(local);
     void vscode.window.showInformationMessage(`Virgo: the local backend answers at ${url}${up.models.length ? ` (serving ${up.models.join(', ')})` : ''}. Sessions in this window now go to it.`);
     return true;
@@ -169,19 +170,20 @@ export class LocalBackend implements vscode.Disposable {
   }
 
   /** Progress until the server answers; undefined when it exited, or the user cancelled (then it is stopped). */
-  private waitUntilUp(url: string, engine: string): Promise<{ models: string[] } | undefined> {
+  private waitUntilUp(url: string, engine: string, name: string): Promise<{ models: string[] } | undefined> {
     return Promise.resolve(vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Virgo: starting the local backend (${engine})`, cancellable: true },
       async (progress, token) => {
         const started = Date.now();
+        // The same pool (by name) the sessions will use once it answers.
+        const settings = readSettings();
         while (!token.isCancellationRequested) {
           if (this.state === 'stopped') {
             void vscode.window.showErrorMessage('Virgo: the local backend exited before it answered. Its output is in the Virgo log.', 'Show Log')
               .then((c) => { if (c) this.log.show(); });
             return undefined;
           }
-          const s = readSettings();
-          const check = await this.server.checkBackend({ ...s, backendUrl: url, replicas: [url], backendName: 'local', model: '' })
+          const check = await this.server.checkBackend({ ...settings, backendUrl: url, replicas: [url], backendName: name, model: '' })
             .catch((e: Error) => ({ ok: false, models: [] as string[], error: e.message }));
           if (check.ok && this.state === 'starting') return { models: check.models };
           progress.report({ message: `waiting for ${url} to answer (${Math.round((Date.now() - started) / 1000)} s; loading a 72B model takes minutes)` });

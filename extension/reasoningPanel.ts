@@ -323,8 +323,8 @@ function noticeText(n: lsp.SessionNoticeBody): { title: string; detail: string }
   };
 }
 
-/** Links in model output: only http(s), and only after the user says yes. */
-async function openLinkWithConsent(href: string): Promise<void> {
+/** Links in model output: only http(s), and only after the user says yes (every Virgo webview). */
+export async function openLinkWithConsent(href: string): Promise<void> {
   let uri: vscode.Uri;
   try { uri = vscode.Uri.parse(href, true); } catch { return; }
   if (uri.scheme !== 'http' && uri.scheme !== 'https') return;

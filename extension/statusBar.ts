@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import * as lsp from '../protocol/lsp';
-import { describeBackend, namedBackends, type ActiveBackend } from './backends';
+import { describeBackend, hostOf, namedBackends, type ActiveBackend } from './backends';
 import { backendSelection, readSettings, type ApiKeyStore } from './config';
 import type { LocalBackend } from './localBackend';
 import type { VirgoServer } from './virgoServer';
@@ -38,23 +38,36 @@ export class BackendStatus implements vscode.Disposable {
     this.render();
   }
 
-  async check(): Promise<Health> {
+  /**
+   * Asks the server how the backend's replicas are. `probe` sends /health and /models to each one
+   * (Check Backend, the picker); without it the server answers from what sessions last saw, so
+   * starting a session costs no extra requests once the backend is known to answer.
+   */
+  async check(probe = true): Promise<Health> {
     this.health = { state: 'checking' };
     this.render();
     this.item.show();
     const s = readSettings();
-    const result = await this.server.request(lsp.backendStatus, { ...s, apiKey: await this.apiKeys.get(), probe: true })
-      .catch((e: Error): lsp.BackendStatusResult => ({ backendName: s.backendName ?? '', replicas: [{ url: s.backendUrl, healthy: false, inFlight: 0, lastError: e.message, models: [] }] }));
-    const healthy = result.replicas.filter((r) => r.healthy);
-    const models = [...new Set(healthy.flatMap((r) => r.models.map((m) => m.id)))];
-    const down = result.replicas.filter((r) => !r.healthy);
-    this.health = healthy.length
-      ? { state: 'ok', models, replicas: result.replicas }
-      : { state: 'down', error: down.map((r) => (result.replicas.length > 1 ? `${r.url}: ` : '') + (r.lastError ?? 'unreachable')).join('; '), replicas: result.replicas };
-    this.log.info(`backend ${describeBackend(backendSelection.active())}: ${healthy.length}/${result.replicas.length} replica(s) answer`
-      + (models.length ? `, models ${models.join(', ')}` : '') + (down.length ? `; down: ${down.map((r) => `${r.url} (${r.lastError ?? '?'})`).join(', ')}` : ''));
+    const result = await this.server.request(lsp.backendStatus, { ...s, apiKey: await this.apiKeys.get(s.backendName), probe })
+      .catch((e: Error): lsp.BackendStatusResult => ({ backendName: s.backendName ?? '', replicas: [{ url: hostOf(s.backendUrl), healthy: false, inFlight: 0, lastError: e.message, models: [] }] }));
+    // The server's rule (Check Backend's too): up but refusing /models (a wrong key) is not ok.
+    const summary = lsp.summarizeBackendStatus(result);
+    const down = result.replicas.filter((r) => !r.healthy || r.lastError);
+    this.health = summary.ok
+      ? { state: 'ok', models: summary.models, replicas: result.replicas }
+      : { state: 'down', error: summary.error ?? 'unreachable', replicas: result.replicas };
+    this.log.info(`backend ${describeBackend(backendSelection.active())}: ${result.replicas.length - down.length}/${result.replicas.length} replica(s) answer`
+      + (summary.models.length ? `, models ${summary.models.join(', ')}` : '') + (down.length ? `; down: ${down.map((r) => `${r.url} (${r.lastError ?? '?'})`).join(', ')}` : ''));
     this.render();
     return this.health;
+  }
+
+  /**
+   * A session is starting: probe the replicas only while the backend is not known to answer;
+   * once it is, the server's snapshot (what sessions saw, no requests) keeps the status current.
+   */
+  used(): void {
+    if (this.health.state !== 'checking') void this.check(this.health.state !== 'ok');
   }
 
   private render(): void {
@@ -74,7 +87,7 @@ export class BackendStatus implements vscode.Disposable {
     const replicas = this.health.state === 'ok' || this.health.state === 'down' ? this.health.replicas : [];
     if (replicas.length > 1) {
       for (const r of replicas) {
-        tip.appendMarkdown(`- ${r.healthy ? '$(pass-filled)' : '$(error)'} ${escape(r.url)} · ${r.inFlight} in flight${r.lastError && !r.healthy ? ` · ${escape(r.lastError)}` : ''}\n`);
+        tip.appendMarkdown(`- ${r.healthy && !r.lastError ? '$(pass-filled)' : '$(error)'} ${escape(r.url)} · ${r.inFlight} in flight${r.lastError ? ` · ${escape(r.lastError)}` : ''}\n`);
       }
       tip.appendMarkdown('\n');
     }
@@ -116,10 +129,6 @@ export async function pickBackend(status: BackendStatus, local: LocalBackend, ap
   ];
   const choice = await vscode.window.showQuickPick(items, { title: 'Virgo: Select Backend', placeHolder: `Active: ${describeBackend(active)}` });
   await choice?.run?.();
-}
-
-function hostOf(url: string): string {
-  try { return new URL(url).host; } catch { return url; }
 }
 
 function escape(text: string): string {

@@ -112,6 +112,17 @@ export type SessionNoticeBody =
   | { kind: 'failover'; from: string; to: string; reason: string };
 export type SessionNotice = SessionNoticeBody & { sessionId: string };
 
+/** The pool's view as Check Backend reports it: the models of the replicas that answered; what failed elsewhere. */
+export function summarizeBackendStatus(status: BackendStatusResult): CheckBackendResult {
+  const answered = status.replicas.filter((r) => r.healthy && !r.lastError);
+  const models = [...new Set(answered.flatMap((r) => r.models.map((m) => m.id)))];
+  const failed = status.replicas.filter((r) => !r.healthy || r.lastError);
+  if (status.replicas.length === 1) return failed.length ? { ok: false, models, error: failed[0].lastError ?? 'unreachable' } : { ok: true, models };
+  const failures = failed.map((r) => `${r.url}: ${r.lastError ?? 'unreachable'}`).join('; ');
+  if (answered.length === 0) return { ok: false, models, error: `No replica answered. ${failures}` };
+  return failed.length ? { ok: true, models, error: `${answered.length} of ${status.replicas.length} replicas answered. ${failures}` } : { ok: true, models };
+}
+
 /** extension → server: the active backend's replicas (health, requests in flight, models), for the status bar. */
 export const backendStatus = new RequestType<BackendStatusParams, BackendStatusResult, void>('virgo/backendStatus');
 /** server → extension: a session's max_tokens was capped to fit the context, or it moved to another replica. */

@@ -3,7 +3,7 @@ import type { ErrorAction, HostToWebview, OpenSegmentView } from '../protocol/we
 import { pngBlobUrl } from './base64';
 import { h, setHidden } from './dom';
 import { FrameScheduler } from './frames';
-import { safeHref } from './render/links';
+import { interceptLinks } from './render/links';
 import { LiveStats, type StatsSnapshot } from './model/liveStats';
 import { answerToText, thoughtToMarkdown } from './model/thoughtExport';
 import { Stepping } from './stepping';
@@ -130,16 +130,7 @@ export class Panel {
       const li = gutter?.closest<HTMLElement>('li[data-index]');
       if (li && !li.dataset.open) this.stepping.goTo(Number(li.dataset.index));
     });
-    // Links in model output never navigate the webview; the host asks before opening http(s).
-    const onLink = (e: MouseEvent): void => {
-      const a = (e.target as Element | null)?.closest?.('a[href]');
-      if (!a || !this.root.contains(a)) return;
-      e.preventDefault();
-      const href = safeHref(a.getAttribute('href') ?? '');
-      if (href && (e.type === 'click' || e.button === 1)) host.post({ type: 'openLink', href });
-    };
-    this.root.addEventListener('click', onLink);
-    this.root.addEventListener('auxclick', onLink);
+    interceptLinks(this.root, (href) => host.post({ type: 'openLink', href }));
     container.ownerDocument.addEventListener('keydown', (e) => this.onKey(e), { signal: this.listening.signal });
   }
 

@@ -164,7 +164,7 @@ export class ReasoningService {
   /** Probes every replica (GET /health, /models): ok when one of them answered with its models. */
   async check(s: lsp.CheckBackendParams): Promise<lsp.CheckBackendResult> {
     try {
-      return checkResult(await sharedPools.forSettings(s).refresh(await probeOptions(s)));
+      return lsp.summarizeBackendStatus(await sharedPools.forSettings(s).refresh(await probeOptions(s)));
     } catch (e) {
       return { ok: false, models: [], error: (e as Error).message };
     }
@@ -178,17 +178,6 @@ export class ReasoningService {
 
 async function probeOptions(s: lsp.CheckBackendParams): Promise<BackendOptions> {
   return { baseUrl: s.backendUrl, apiKey: s.apiKey, caCertificates: await caFor(s) };
-}
-
-/** The pool's view as Check Backend reports it: the models of the replicas that answered; what failed elsewhere. */
-function checkResult(status: lsp.BackendStatusResult): lsp.CheckBackendResult {
-  const answered = status.replicas.filter((r) => r.healthy && !r.lastError);
-  const models = [...new Set(answered.flatMap((r) => r.models.map((m) => m.id)))];
-  const failed = status.replicas.filter((r) => !r.healthy || r.lastError);
-  if (status.replicas.length === 1) return failed.length ? { ok: false, models, error: failed[0].lastError ?? 'unreachable' } : { ok: true, models };
-  const failures = failed.map((r) => `${r.url}: ${r.lastError ?? 'unreachable'}`).join('; ');
-  if (answered.length === 0) return { ok: false, models, error: `No replica answered. ${failures}` };
-  return failed.length ? { ok: true, models, error: `${answered.length} of ${status.replicas.length} replicas answered. ${failures}` } : { ok: true, models };
 }
 
 function caFor(s: { caCertificatePath?: string }): Promise<string | undefined> {

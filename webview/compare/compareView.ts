@@ -1,7 +1,7 @@
 import type { CompareSamplesResult, HostToCompare, SampleDivergence } from '../../protocol/compare';
 import { button, h, setHidden, setText } from '../dom';
 import { isTypingTarget } from '../keyboard';
-import { safeHref } from '../render/links';
+import { interceptLinks } from '../render/links';
 import { AgreementView } from './agreementView';
 import { compareKeyCommand } from './compareKeys';
 import type { CompareHost } from './compareMessages';
@@ -49,14 +49,7 @@ export class CompareView {
       this.announce,
     ]);
     container.append(this.root);
-    // Links in model output never navigate the webview; the host asks before opening http(s).
-    this.root.addEventListener('click', (e) => {
-      const a = (e.target as Element | null)?.closest?.('a[href]');
-      if (!a) return;
-      e.preventDefault();
-      const href = safeHref(a.getAttribute('href') ?? '');
-      if (href) host.post({ type: 'openLink', href });
-    });
+    interceptLinks(this.root, (href) => host.post({ type: 'openLink', href }));
     container.ownerDocument.addEventListener('keydown', (e) => this.onKey(e), { signal: this.listening.signal });
   }
 

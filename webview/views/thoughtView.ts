@@ -41,6 +41,8 @@ export class ThoughtView {
   private pendingContent: HTMLElement | null = null;
   private pendingBody: HTMLElement | null = null;
   private room = 0;
+  /** The open segment's text changed since its room was last sized (only then is layout read). */
+  private roomStale = false;
   /** Blank reserved space below the open segment's text, for scrolling to the live end. */
   unusedRoomPx = 0;
   /** What the open segment was last rendered from, so an unchanged frame costs nothing. */
@@ -128,6 +130,7 @@ export class ThoughtView {
     if (this.pendingText !== open.text && this.pendingContent) {
       this.pendingText = open.text;
       fillWithMarkdown(this.pendingContent, open.text);
+      this.roomStale = true;
     }
   }
 
@@ -143,6 +146,8 @@ export class ThoughtView {
       this.unusedRoomPx = 0;
       return;
     }
+    if (!this.roomStale) return;
+    this.roomStale = false;
     const needed = body.offsetHeight + ROOM_PADDING_PX;
     let room = Math.ceil(needed / ROOM_STEP_PX);
     if (room > ROOM_STEPS) room = 0; // taller than any room: plain flow
