@@ -2,31 +2,13 @@
  * Comparing N sampled traces of the same question ("Sample N times"): which answers agree, what
  * the majority says and how strongly, and where the traces stop saying the same thing. Pure.
  */
-import type { SampleDivergence } from '../../protocol/compare';
+import type { SampleAgreement, SampleAnswerGroup, SampleDivergence } from '../../protocol/compare';
 import type { Segment } from '../../protocol/thought';
 import { answersMatch, finalAnswer, type MatchOptions } from './answerMatch';
 
-export interface AnswerGroup {
-  /** The answer as the group's first trace wrote it (its boxes joined by ", "). */
-  answer: string;
-  /** Indices of the traces that gave it, in order. */
-  traces: number[];
-  /** traces.length / N, N counting traces without an answer too. */
-  share: number;
-}
-
-export interface AnswerAgreement {
-  /** Largest first; equal sizes in order of first appearance. */
-  groups: AnswerGroup[];
-  /** groups[0], or null when no trace boxed an answer. */
-  majority: AnswerGroup | null;
-  /** The majority's share of all N traces (0 when none). */
-  share: number;
-  /** The two largest groups are the same size: no single majority. */
-  tie: boolean;
-  /** Traces that boxed nothing (cut off, or no \boxed{}). */
-  unanswered: number[];
-}
+/** protocol/compare.ts's shapes: what the compare panel shows is what this computes. */
+export type AnswerGroup = SampleAnswerGroup;
+export type AnswerAgreement = SampleAgreement;
 
 /**
  * Groups N traces by equivalent answers (answerMatch.ts: LaTeX forms, numbers within tolerance,

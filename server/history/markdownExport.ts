@@ -1,22 +1,20 @@
 /**
  * A history session as a Markdown file: the question as title, the image, the thought with the
  * panel's numbering ("Step 3", "Reflection 2 (backtrack)": steps, reflections and solution steps
- * counted separately, as webview/model/segmentLabels.ts does, and laid out like the panel's "Copy
+ * counted separately, by protocol/segmentLabels.ts, and laid out exactly like the panel's "Copy
  * as Markdown"), the solution and boxed answer(s), and a footer with the session's facts. The
  * model's text, math and code included, is copied verbatim.
  */
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { HistoryImage, HistorySession, HistorySummary } from '../../protocol/history';
+import { thoughtToMarkdown } from '../../protocol/thoughtMarkdown';
 import type { Answer, EndReason, Segment } from '../../protocol/thought';
 
 export interface MarkdownOptions {
   /** The file the Markdown is written to: the image link is made relative to its folder. */
   exportPath?: string;
 }
-
-/** Lines that would stop being a block if a label were put in front of them (as in the panel's copy). */
-const BLOCK_START = /^(?: {0,3})(?:```|~~~|\$\$|\\\[|#{1,6}\s|[-*+]\s|\d+[.)]\s|>|\|)/;
 
 const ENDED: Record<EndReason, string> = {
   stop: 'finished',
@@ -34,32 +32,9 @@ export function sessionToMarkdown(session: HistorySession, options: MarkdownOpti
   return `${out.join('\n\n')}\n`;
 }
 
-/**
- * The thought and answer: "## Thought" with labelled segments, "## Solution", "**Answer:**".
- * The same text as the panel's "Copy as Markdown" (webview/model/thoughtExport.ts).
- */
+/** The thought and answer, exactly as the panel's "Copy thought as Markdown" writes them. */
 export function thoughtMarkdown(segments: readonly Segment[], answer: Answer | null): string {
-  const counts = { step: 0, reflection: 0, solution: 0 };
-  const thought: string[] = [];
-  const solution: string[] = [];
-  for (const s of segments) {
-    const series = s.phase === 'solution' ? 'solution' : s.kind === 'reflection' ? 'reflection' : 'step';
-    const ordinal = ++counts[series];
-    if (series === 'solution') solution.push(s.text.trim());
-    else if (series === 'reflection') thought.push(labelled(`**Reflection ${ordinal} (${s.reflection ?? 'reflection'})**`, s.text));
-    else thought.push(labelled(`**Step ${ordinal}**`, s.text));
-  }
-  const out = ['## Thought', ...thought];
-  const solutionText = answer?.text.trim() || solution.join('\n\n');
-  if (solutionText) out.push('## Solution', solutionText);
-  if (answer && answer.boxed.length > 0) out.push(`**Answer:** ${answer.boxed.map((b) => `$${b.trim()}$`).join(', ')}`);
-  return out.join('\n\n');
-}
-
-function labelled(label: string, text: string): string {
-  const body = text.trim();
-  // "**Step 3** $$…" would glue display math or a fence onto the label's line and break it.
-  return BLOCK_START.test(body) ? `${label}\n\n${body}` : `${label} ${body}`;
+  return thoughtToMarkdown(segments, answer).replace(/\n$/, '');
 }
 
 /** The original file as a relative image link when known, else its name and size. */

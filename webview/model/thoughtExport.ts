@@ -1,38 +1,6 @@
-import type { Answer, Segment } from '../../protocol/thought';
-import { SegmentLabeler } from './segmentLabels';
+import type { Answer } from '../../protocol/thought';
 
-/** Lines that would stop being a block if a label were put in front of them. */
-const BLOCK_START = /^(?: {0,3})(?:```|~~~|\$\$|\\\[|#{1,6}\s|[-*+]\s|\d+[.)]\s|>|\|)/;
-
-function labelled(label: string, text: string): string {
-  const body = text.trim();
-  // "**Step 3** $$…" would glue display math or a fence onto the label's line and break it.
-  return BLOCK_START.test(body) ? `${label}\n\n${body}` : `${label} ${body}`;
-}
-
-/**
- * The thought as Markdown for the clipboard: "## Thought" with numbered steps and labelled
- * reflections (the same numbering as the panel), then "## Solution" and the boxed answer(s).
- * Math stays as the model wrote it ($…$ / $$…$$), which Markdown previews with math render.
- */
-export function thoughtToMarkdown(segments: readonly Segment[], answer: Answer | null): string {
-  const labeler = new SegmentLabeler();
-  const thought: string[] = [];
-  const solution: string[] = [];
-  for (const s of segments) {
-    const { series, ordinal } = labeler.next(s);
-    if (series === 'solution') solution.push(s.text.trim());
-    else if (series === 'reflection') thought.push(labelled(`**Reflection ${ordinal} (${s.reflection ?? 'reflection'})**`, s.text));
-    else thought.push(labelled(`**Step ${ordinal}**`, s.text));
-  }
-  const out: string[] = ['## Thought', ...thought];
-  const solutionText = answer?.text.trim() || solution.join('\n\n');
-  if (solutionText) out.push('## Solution', solutionText);
-  if (answer && answer.boxed.length > 0) {
-    out.push(`**Answer:** ${answer.boxed.map((b) => `$${b.trim()}$`).join(', ')}`);
-  }
-  return `${out.join('\n\n')}\n`;
-}
+export { thoughtToMarkdown } from '../../protocol/thoughtMarkdown';
 
 /** What "Copy answer" puts on the clipboard: the boxed answer(s), else the solution text. */
 export function answerToText(answer: Answer): string {

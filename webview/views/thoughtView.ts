@@ -2,7 +2,7 @@ import type { Segment } from '../../protocol/thought';
 import type { OpenSegmentView } from '../../protocol/webviewMessages';
 import { h } from '../dom';
 import { formatCount, formatDuration } from '../model/format';
-import { SegmentLabeler, type SegmentLabel } from '../model/segmentLabels';
+import { SegmentLabeler, type SegmentLabel } from '../../protocol/segmentLabels';
 import { fillWithMarkdown } from '../render/modelContent';
 import { REFLECTION_STYLE } from './reflectionStyle';
 

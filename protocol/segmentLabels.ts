@@ -1,4 +1,4 @@
-import type { Phase, ReflectionType, SegmentKind } from '../../protocol/thought';
+import type { Phase, ReflectionType, SegmentKind } from './thought';
 
 /** The fields a label depends on (a closed Segment or the open segment's view). */
 export interface Labelled {
