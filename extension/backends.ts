@@ -68,7 +68,14 @@ export class BackendSelection {
   get localBackend(): ActiveBackend | undefined { return this.local; }
 
   active(): ActiveBackend {
-    if (this.local) return this.local;
+    return this.local ?? this.configured();
+  }
+
+  /**
+   * The backend the settings choose, ignoring a local one started in this window: what the
+   * language server's inline QA reads from the same settings, so its key must be this one's.
+   */
+  configured(): ActiveBackend {
     const c = vscode.workspace.getConfiguration('virgo');
     const name = c.get<string>('activeBackend', '').trim();
     const entry = name ? namedBackends().find((b) => b.name === name) : undefined;

@@ -36,7 +36,8 @@ export function activate(context: vscode.ExtensionContext): VirgoApi {
   };
   const clientOptions = inlineQaClientOptions(context, {
     questions: deps.questions,
-    apiKey: () => apiKeys.get(),
+    // Inline QA goes where the settings say (the server does not see this window's local backend).
+    apiKey: () => apiKeys.get(backendSelection.configured().name),
     log,
     openThought: async (key) => {
       const thought = await server.storedThought(key);
