@@ -17,6 +17,7 @@ import { chromium } from 'playwright-core';
 import {
   createHostDirs, freePort, isCodeServerInstalled, removeHostDirs, startCodeServer, workbenchUrl, writeSettings,
 } from '../scripts/codeServer.mjs';
+import { vscodeOnce } from '../scripts/vscodeOnce.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -26,7 +27,7 @@ const median = (xs) => {
 };
 
 const BUNDLES = {
-  extension: { entry: 'extension/extension.ts', out: 'dist/extension.js', platform: 'node', alias: { 'vscode-jsonrpc': './extension/messageTypes.ts' } },
+  extension: { entry: 'extension/extension.ts', out: 'dist/extension.js', platform: 'node', alias: { 'vscode-jsonrpc': './extension/messageTypes.ts' }, plugins: [vscodeOnce] },
   languageClient: { entry: 'extension/languageClientModule.ts', out: 'dist/languageClient.js', platform: 'node' },
   server: { entry: 'server/lsp/serverMain.ts', out: 'dist/server.js', platform: 'node' },
   webview: { entry: 'webview/main.ts', out: 'dist/webview/main.js', platform: 'browser' },
@@ -41,7 +42,7 @@ async function bundleSizes() {
       const built = readFileSync(join(repo, b.out));
       const result = await esbuild.build({
         entryPoints: [join(repo, b.entry)], outfile: join(dir, `${name}.js`), bundle: true, minify: true, metafile: true,
-        legalComments: 'none', logLevel: 'error', write: true, absWorkingDir: repo, ...(b.alias ? { alias: b.alias } : {}),
+        legalComments: 'none', logLevel: 'error', write: true, absWorkingDir: repo, ...(b.alias ? { alias: b.alias } : {}), ...(b.plugins ? { plugins: b.plugins } : {}),
         ...(b.platform === 'node'
           ? { platform: 'node', format: 'cjs', target: 'node20', external: ['sharp', 'vscode'] }
           : { platform: 'browser', format: 'iife', target: 'es2022' }),

@@ -2,6 +2,7 @@
 // `node scripts/build.mjs [--watch] [--minify]`
 import * as esbuild from 'esbuild';
 import { chmodSync, readdirSync } from 'node:fs';
+import { vscodeOnce } from './vscodeOnce.mjs';
 
 const watch = process.argv.includes('--watch');
 const minify = process.argv.includes('--minify');
@@ -35,6 +36,7 @@ const builds = [
     ...nodeBundle,
     // Message-type constants only need their method name here (extension/messageTypes.ts).
     alias: { 'vscode-jsonrpc': './extension/messageTypes.ts' },
+    plugins: [vscodeOnce],
   },
   {
     // The language client library, loaded on the first request.
