@@ -1,8 +1,9 @@
 /**
- * Where a batch item is sent: the batch asks one function, `backendFor()`, for each item. One
- * URL: straight there. Several (replicas of one backend): through a ReplicaPool, so each item
- * goes to the healthy replica with the fewest requests in flight (ties round-robin), and moves
- * to another when its replica fails before streaming (server/backend/replicaPool.ts).
+ * Where a batch item is sent: the batch asks one function, `backendFor()`, for each item. Always
+ * through a ReplicaPool (server/backend/replicaPool.ts): with several URLs (replicas of one
+ * backend) each item goes to the healthy replica with the fewest requests in flight (ties
+ * round-robin) and moves to another when its replica fails before streaming; with one, the pool
+ * still keeps the served models' max_model_len, which caps every item's max_tokens.
  */
 import { listModels, type BackendOptions } from '../backend/backendClient';
 import { BackendError, displayUrl } from '../backend/backendErrors';
@@ -27,12 +28,11 @@ export function splitBackendUrls(values: readonly string[]): string[] {
 /** The backendFor() of a batch over these URLs; `options` are everything but the URL. */
 export function backendsFor(urls: readonly string[], options: Omit<BackendOptions, 'baseUrl'>): BackendFor {
   if (urls.length === 0) throw new Error('backendsFor: no backend URLs');
-  if (urls.length === 1) {
-    const choice: BackendChoice = { backend: { ...options, baseUrl: urls[0] }, label: displayUrl(urls[0]) };
-    return () => choice;
-  }
+  // A pool even for one URL: it keeps the model list (max_model_len caps each item's max_tokens)
+  // instead of asking GET /models before every item.
   const pool = new ReplicaPool('virgo batch', urls);
-  return () => ({ backend: { ...options, baseUrl: urls[0], pool } });
+  const label = urls.length === 1 ? displayUrl(urls[0]) : undefined;
+  return () => ({ backend: { ...options, baseUrl: urls[0], pool }, label });
 }
 
 export interface BackendCheck {

@@ -229,6 +229,23 @@ test('two backends share the items', async () => {
   }
 });
 
+test('one backend with --model: every item\'s max_tokens fits its max_model_len, and /models is read once for the run', async () => {
+  const small = await startFakeBackend(ANSWERED, { models: [{ id: 'virgo-72b', max_model_len: 4096 }] });
+  try {
+    const { data, out } = dataset(many(3));
+    const r = await runCli(['batch', data, '--images', images, '--out', out, '--backend', small.url, '--model', 'virgo-72b', '--concurrency', '1']);
+    assert.equal(r.code, 0, r.stderr);
+    const sent = small.requests.filter((q) => q.path === '/v1/chat/completions').map((q) => (q.body as { max_tokens: number }).max_tokens);
+    assert.equal(sent.length, 3);
+    assert.ok(sent.every((m) => m < 4096 - 391), `max_tokens sent: ${sent.join(', ')}`);
+    assert.deepEqual(results(out).map((l) => l.maxTokensCapped), sent);
+    // The pre-flight check, then once more for the pool's model card (kept for the whole run).
+    assert.equal(small.requests.filter((q) => q.path === '/v1/models').length, 2);
+  } finally {
+    await small.close();
+  }
+});
+
 test('a dead or locked backend exits 3 before any item; nothing is written', async () => {
   const locked = await startFakeBackend(ANSWERED, { apiKey: 'the-right-key' });
   try {
