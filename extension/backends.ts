@@ -1,15 +1,5 @@
 import * as vscode from 'vscode';
-
-/** One entry of `virgo.backends`, as the user writes it. */
-export interface BackendEntry {
-  name: string;
-  /** One base URL, e.g. http://gpu-box:8000/v1 … */
-  url?: string;
-  /** … or several replicas of the same model (balanced by requests in flight, with failover). */
-  urls?: string[];
-  /** Empty: the first model the backend lists. */
-  model?: string;
-}
+import { activeNamedBackend, namedBackendsFrom, type NamedBackend } from '../protocol/settings';
 
 /** The backend sessions go to now. `name` '' is the plain `virgo.backendUrl`. */
 export interface ActiveBackend {
@@ -23,22 +13,8 @@ export interface ActiveBackend {
 const DEFAULT_URL = 'http://127.0.0.1:8000/v1';
 
 /** `virgo.backends`, with malformed entries (no name, no URL) left out. */
-export function namedBackends(): BackendEntry[] {
-  const raw = vscode.workspace.getConfiguration('virgo').get<unknown>('backends', []);
-  if (!Array.isArray(raw)) return [];
-  const out: BackendEntry[] = [];
-  for (const e of raw as Array<Partial<BackendEntry>>) {
-    if (!e || typeof e.name !== 'string' || !e.name.trim()) continue;
-    const urls = backendUrls(e);
-    if (urls.length === 0) continue;
-    out.push({ name: e.name.trim(), urls, model: typeof e.model === 'string' ? e.model.trim() : '' });
-  }
-  return out;
-}
-
-function backendUrls(e: Partial<BackendEntry>): string[] {
-  const list = [...(Array.isArray(e.urls) ? e.urls : []), ...(typeof e.url === 'string' ? [e.url] : [])];
-  return [...new Set(list.filter((u): u is string => typeof u === 'string').map((u) => u.trim()).filter(Boolean))];
+export function namedBackends(): NamedBackend[] {
+  return namedBackendsFrom(vscode.workspace.getConfiguration('virgo').get<unknown>('backends', []));
 }
 
 /**
@@ -77,9 +53,8 @@ export class BackendSelection {
    */
   configured(): ActiveBackend {
     const c = vscode.workspace.getConfiguration('virgo');
-    const name = c.get<string>('activeBackend', '').trim();
-    const entry = name ? namedBackends().find((b) => b.name === name) : undefined;
-    if (entry) return { name: entry.name, urls: entry.urls!, model: entry.model || c.get<string>('model', '').trim() };
+    const entry = activeNamedBackend(c.get<unknown>('activeBackend', ''), c.get<unknown>('backends', []));
+    if (entry) return { ...entry, model: entry.model || c.get<string>('model', '').trim() };
     return { name: '', urls: [c.get<string>('backendUrl', DEFAULT_URL).trim() || DEFAULT_URL], model: c.get<string>('model', '').trim() };
   }
 

@@ -123,7 +123,7 @@ export async function pickBackend(status: BackendStatus, local: LocalBackend, ap
   const items: PickItem[] = [
     { label: 'Backends', kind: vscode.QuickPickItemKind.Separator },
     entry({ name: '', urls: [c.get<string>('backendUrl', 'http://127.0.0.1:8000/v1')], model: c.get<string>('model', '') }, 'virgo.backendUrl'),
-    ...namedBackends().map((b) => entry({ name: b.name, urls: b.urls!, model: b.model ?? '' })),
+    ...namedBackends().map((b) => entry(b)),
     ...(backendSelection.localBackend ? [entry(backendSelection.localBackend, 'started from the editor; stops with it')] : []),
     { label: 'Actions', kind: vscode.QuickPickItemKind.Separator },
     { label: '$(pulse) Check Backend', description: describeBackend(active), run: () => vscode.commands.executeCommand('virgo.checkBackend') },

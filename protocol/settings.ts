@@ -22,3 +22,34 @@ export interface BackendSettings {
   /** Sessions streaming at once; more wait in a queue. */
   maxConcurrentSessions?: number;
 }
+
+/** A usable entry of `virgo.backends`: a name and at least one URL (trimmed, duplicates dropped). */
+export interface NamedBackend {
+  name: string;
+  urls: string[];
+  /** Empty: `virgo.model`, else the first model the backend lists. */
+  model: string;
+}
+
+/**
+ * `virgo.backends` as written (entries with `url` or `urls`), malformed entries (no name, no URL)
+ * left out. The extension and the language server both read the setting through this.
+ */
+export function namedBackendsFrom(raw: unknown): NamedBackend[] {
+  if (!Array.isArray(raw)) return [];
+  const out: NamedBackend[] = [];
+  for (const e of raw as Array<Record<string, unknown> | null>) {
+    if (!e || typeof e !== 'object' || typeof e.name !== 'string' || !e.name.trim()) continue;
+    const list = [...(Array.isArray(e.urls) ? e.urls : []), e.url];
+    const urls = [...new Set(list.filter((u): u is string => typeof u === 'string').map((u) => u.trim()).filter(Boolean))];
+    if (urls.length === 0) continue;
+    out.push({ name: e.name.trim(), urls, model: typeof e.model === 'string' ? e.model.trim() : '' });
+  }
+  return out;
+}
+
+/** The `virgo.backends` entry `virgo.activeBackend` names, if it names a usable one. */
+export function activeNamedBackend(activeBackend: unknown, backends: unknown): NamedBackend | undefined {
+  const name = typeof activeBackend === 'string' ? activeBackend.trim() : '';
+  return name ? namedBackendsFrom(backends).find((b) => b.name === name) : undefined;
+}

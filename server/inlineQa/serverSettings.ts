@@ -6,7 +6,7 @@
  */
 import type { Connection } from 'vscode-languageserver/node';
 import type { InlineQaSettings } from '../../protocol/inlineQa';
-import type { BackendSettings } from '../../protocol/settings';
+import { activeNamedBackend, type BackendSettings } from '../../protocol/settings';
 import { DEFAULT_IDLE_TIMEOUT_MS } from '../backend/backendClient';
 import { VIRGO_PROMPT_PREFIX, VIRGO_SAMPLING } from '../backend/requestBuilder';
 import { DEFAULT_MAX_PIXELS } from '../image/smartResize';
@@ -41,7 +41,7 @@ export function settingsFrom(raw: unknown, env: NodeJS.ProcessEnv = process.env)
   const bool = (v: unknown, d: boolean) => (typeof v === 'boolean' ? v : d);
   const b = s.backend;
   const q = (r.inlineQa && typeof r.inlineQa === 'object' ? r.inlineQa : {}) as Record<string, unknown>;
-  const named = activeNamedBackend(r);
+  const named = activeNamedBackend(r.activeBackend, r.backends);
   return {
     backend: {
       backendUrl: named?.urls[0] ?? (str(r.backendUrl, b.backendUrl) || b.backendUrl),
@@ -87,15 +87,4 @@ export class SettingsSource {
       return settingsFrom(this.initial);
     }
   }
-}
-
-/** The `virgo.backends` entry `virgo.activeBackend` names (as the extension resolves it), if any. */
-function activeNamedBackend(r: Record<string, unknown>): { name: string; urls: string[]; model: string } | undefined {
-  const name = typeof r.activeBackend === 'string' ? r.activeBackend.trim() : '';
-  if (!name || !Array.isArray(r.backends)) return undefined;
-  const entry = (r.backends as Array<Record<string, unknown>>).find((e) => e && typeof e === 'object' && e.name === name);
-  if (!entry) return undefined;
-  const list = [...(Array.isArray(entry.urls) ? entry.urls : []), entry.url];
-  const urls = [...new Set(list.filter((u): u is string => typeof u === 'string' && u.trim() !== '').map((u) => u.trim()))];
-  return urls.length ? { name, urls, model: typeof entry.model === 'string' ? entry.model.trim() : '' } : undefined;
 }

@@ -29,4 +29,14 @@ describe('server settings', () => {
       assert.equal(s.backend.model, 'm');
     }
   });
+
+  test('names are matched trimmed, as the extension matches them (protocol/settings.ts is the one reading)', () => {
+    const s = settingsFrom({
+      backendUrl: 'http://default:8000/v1',
+      backends: [{ name: ' lab ', url: ' http://a:8000/v1 ' }, { name: '', url: 'http://nameless/v1' }, null],
+      activeBackend: 'lab ',
+    }, {});
+    assert.equal(s.backend.backendName, 'lab');
+    assert.deepEqual(s.backend.replicas, ['http://a:8000/v1']);
+  });
 });
