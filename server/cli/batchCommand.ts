@@ -8,8 +8,7 @@ import { shouldRedo, type BatchResult } from '../eval/batchResult';
 import { runBatch } from '../eval/batchRun';
 import { prepareForResume, ResultsWriter } from '../eval/resultsFile';
 import { BatchProgress, formatDuration } from './batchProgress';
-import { EXIT, floatOption, intOption, parseCommandLine, UsageError } from './cliArgs';
-import { DEFAULT_BACKEND_URL } from './reasonCommand';
+import { checkBackendUrl, DEFAULT_BACKEND_URL, defaultBackendUrl, EXIT, intOption, parseCommandLine, SESSION_OPTIONS, sessionOptions, UsageError } from './cliArgs';
 
 const DEFAULT_CONCURRENCY = 4;
 /** Backend failures in a row that stop a batch: enough that one bad moment of a replica does not. */
@@ -167,24 +166,16 @@ function parse(argv: string[]) {
     images: { type: 'string' },
     concurrency: { type: 'string' },
     backend: { type: 'string', multiple: true },
-    model: { type: 'string' },
-    'max-tokens': { type: 'string' },
-    temperature: { type: 'string' },
-    'max-pixels': { type: 'string' },
-    'idle-timeout': { type: 'string' },
-    'ca-file': { type: 'string' },
+    ...SESSION_OPTIONS,
     'redo-failed': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   }, USAGE);
   if (values.help) return undefined;
   if (positionals.length !== 1) throw new UsageError(`virgo batch takes one DATA.jsonl file.\n\n${USAGE}`);
   if (typeof values.out !== 'string' || values.out === '') throw new UsageError(`virgo batch needs --out RESULTS.jsonl.\n\n${USAGE}`);
-  const given = values.backend ?? [process.env.VIRGO_BACKEND_URL || DEFAULT_BACKEND_URL];
-  const backends = splitBackendUrls(given);
+  const backends = splitBackendUrls(values.backend ?? [defaultBackendUrl()]);
   if (backends.length === 0) throw new UsageError(`--backend needs a URL such as ${DEFAULT_BACKEND_URL}.`);
-  for (const url of backends) {
-    if (!/^https?:\/\//i.test(url)) throw new UsageError(`--backend must be an http(s) URL such as ${DEFAULT_BACKEND_URL}, got "${url}".`);
-  }
+  backends.forEach(checkBackendUrl);
   const data = positionals[0];
   return {
     data,
@@ -192,12 +183,7 @@ function parse(argv: string[]) {
     images: resolve(values.images ?? dirname(data)),
     concurrency: intOption(values.concurrency, 'concurrency') ?? DEFAULT_CONCURRENCY,
     backends,
-    model: values.model,
-    maxTokens: intOption(values['max-tokens'], 'max-tokens'),
-    temperature: floatOption(values.temperature, 'temperature'),
-    maxPixels: intOption(values['max-pixels'], 'max-pixels'),
-    idleTimeout: intOption(values['idle-timeout'], 'idle-timeout'),
-    caFile: values['ca-file'],
+    ...sessionOptions(values),
     redoFailed: values['redo-failed'] === true,
   };
 }

@@ -37,3 +37,38 @@ export function floatOption(value: string | undefined, name: string): number | u
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value) + '\n');
 }
+
+export const DEFAULT_BACKEND_URL = 'http://127.0.0.1:8000/v1';
+
+/** --backend's value, or $VIRGO_BACKEND_URL, or the local default; one URL, checked by checkBackendUrl. */
+export function defaultBackendUrl(): string {
+  return process.env.VIRGO_BACKEND_URL || DEFAULT_BACKEND_URL;
+}
+
+/** A --backend URL must be http(s): anything else is refused before it is tried. */
+export function checkBackendUrl(url: string): string {
+  if (!/^https?:\/\//i.test(url)) throw new UsageError(`--backend must be an http(s) URL such as ${DEFAULT_BACKEND_URL}, got "${url}".`);
+  return url;
+}
+
+/** The options `virgo reason` and `virgo batch` share: the model, its sampling, the image budget, the connection. */
+export const SESSION_OPTIONS = {
+  model: { type: 'string' },
+  'max-tokens': { type: 'string' },
+  temperature: { type: 'string' },
+  'max-pixels': { type: 'string' },
+  'idle-timeout': { type: 'string' },
+  'ca-file': { type: 'string' },
+} as const;
+
+/** SESSION_OPTIONS' values, checked and named. */
+export function sessionOptions(values: { [K in keyof typeof SESSION_OPTIONS]?: string }) {
+  return {
+    model: values.model,
+    maxTokens: intOption(values['max-tokens'], 'max-tokens'),
+    temperature: floatOption(values.temperature, 'temperature'),
+    maxPixels: intOption(values['max-pixels'], 'max-pixels'),
+    idleTimeout: intOption(values['idle-timeout'], 'idle-timeout'),
+    caFile: values['ca-file'],
+  };
+}

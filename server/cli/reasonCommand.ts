@@ -4,10 +4,8 @@ import { ImageError, prepareImage, type PreparedImage } from '../image/imagePrep
 import { runReasoning } from '../reasoning/reasonSession';
 import { SessionRecorder } from '../replay/sessionRecorder';
 import { writeFileAtomic } from '../util/atomicWrite';
-import { EXIT, floatOption, intOption, parseCommandLine, printJson, UsageError } from './cliArgs';
+import { checkBackendUrl, DEFAULT_BACKEND_URL, defaultBackendUrl, EXIT, parseCommandLine, printJson, SESSION_OPTIONS, sessionOptions, UsageError } from './cliArgs';
 import { ThoughtPrinter } from './thoughtPrinter';
-
-export const DEFAULT_BACKEND_URL = 'http://127.0.0.1:8000/v1';
 
 const USAGE = `Usage: virgo reason IMAGE [options]
 
@@ -90,32 +88,18 @@ function parse(argv: string[]) {
   const { values, positionals } = parseCommandLine(argv, {
     question: { type: 'string', short: 'q' },
     backend: { type: 'string' },
-    model: { type: 'string' },
-    'max-tokens': { type: 'string' },
-    temperature: { type: 'string' },
-    'max-pixels': { type: 'string' },
-    'idle-timeout': { type: 'string' },
+    ...SESSION_OPTIONS,
     json: { type: 'boolean' },
     record: { type: 'string' },
-    'ca-file': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   }, USAGE);
   if (!values.help && positionals.length !== 1) throw new UsageError(`virgo reason takes one IMAGE.\n\n${USAGE}`);
-  const backend = values.backend ?? (process.env.VIRGO_BACKEND_URL || DEFAULT_BACKEND_URL);
-  if (!/^https?:\/\//i.test(backend)) {
-    throw new UsageError(`--backend must be an http(s) URL such as ${DEFAULT_BACKEND_URL}, got "${backend}".`);
-  }
   return {
     help: values.help ?? false,
     file: positionals[0],
     question: values.question,
-    backend,
-    model: values.model,
-    maxTokens: intOption(values['max-tokens'], 'max-tokens'),
-    temperature: floatOption(values.temperature, 'temperature'),
-    maxPixels: intOption(values['max-pixels'], 'max-pixels'),
-    idleTimeout: intOption(values['idle-timeout'], 'idle-timeout'),
+    backend: checkBackendUrl(values.backend ?? defaultBackendUrl()),
+    ...sessionOptions(values),
     record: values.record,
-    caFile: values['ca-file'],
   };
 }
