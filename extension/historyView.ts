@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { HistorySession, HistorySummary } from '../protocol/history';
 import * as lsp from '../protocol/lsp';
+import { prettyTex } from '../protocol/prettyTex';
 import type { RecordedSession } from './reasoningPanel';
 import type { VirgoServer } from './virgoServer';
 
@@ -53,7 +54,7 @@ export class HistoryView implements vscode.TreeDataProvider<HistorySummary>, vsc
   getTreeItem(s: HistorySummary): vscode.TreeItem {
     const item = new vscode.TreeItem(s.question.trim() || '(no question)', vscode.TreeItemCollapsibleState.None);
     item.id = s.id;
-    const answer = s.boxed.length ? s.boxed.join(', ') : s.endReason === 'stop' ? 'no boxed answer' : ended(s.endReason);
+    const answer = s.boxed.length ? s.boxed.map(prettyTex).join(', ') : s.endReason === 'stop' ? 'no boxed answer' : ended(s.endReason);
     item.description = `${answer} · ${relativeDate(s.updatedAt)}`;
     item.iconPath = s.hasThumbnail ? vscode.Uri.file(path.join(this.storagePath, 'sessions', `${s.id}.png`)) : new vscode.ThemeIcon('file-media');
     item.contextValue = 'virgoHistorySession';
@@ -62,7 +63,8 @@ export class HistoryView implements vscode.TreeDataProvider<HistorySummary>, vsc
     const tip = new vscode.MarkdownString(undefined, true);
     tip.appendText(s.question || '(no question)');
     tip.appendMarkdown(`\n\n**Answer:** `);
-    tip.appendText(s.boxed.length ? s.boxed.join(', ') : answer);
+    tip.appendText(answer);
+    if (s.boxed.length) tip.appendMarkdown(` (${s.boxed.map((b) => `\`${b.replace(/`/g, '')}\``).join(', ')})`);
     tip.appendMarkdown('\n\n');
     tip.appendText([
       `${s.model} · ${s.image.name} (${s.image.sentWidth}×${s.image.sentHeight}, ${s.image.imageTokens} visual tokens)`,

@@ -4,7 +4,7 @@
  * the document already asks (alt text or a caption that ends in "?").
  */
 import type { TextEdit } from 'vscode-languageserver';
-import { prettyTex } from './answerPresentation';
+import { prettyTex } from '../../protocol/prettyTex';
 import type { AnswerSummary } from './answerStore';
 import type { DocumentReferences, ImageReference } from './referenceIndex';
 

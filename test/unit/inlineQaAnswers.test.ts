@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { StoredAnswer } from '../../protocol/inlineQa';
 import { answerInsertions, suggestedQuestion } from '../../server/inlineQa/answerInsertions';
-import { hoverMarkdown, inlayLabel, lensTitle, prettyTex, shortAnswer, thoughtMarkdown } from '../../server/inlineQa/answerPresentation';
+import { prettyTex } from '../../protocol/prettyTex';
+import { hoverMarkdown, inlayLabel, lensTitle, shortAnswer, thoughtMarkdown } from '../../server/inlineQa/answerPresentation';
 import { answerKey, AnswerStore, sha256, sourceKeys, summarize, type AnswerSummary } from '../../server/inlineQa/answerStore';
 import { DocumentReferences, type DocLanguage } from '../../server/inlineQa/referenceIndex';
 
