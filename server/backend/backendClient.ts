@@ -89,20 +89,6 @@ export async function listModels(o: BackendOptions): Promise<ModelInfo[]> {
     .map((m) => (typeof m.max_model_len === 'number' ? { id: m.id, max_model_len: m.max_model_len } : { id: m.id }));
 }
 
-/** The given model, or the first one the server serves. */
-export async function resolveModel(o: BackendOptions, model?: string): Promise<string> {
-  if (model && model.trim() !== '') return model.trim();
-  const models = await listModels(o);
-  if (models.length === 0) {
-    throw new BackendError(
-      'protocol',
-      `The server at ${displayUrl(o.baseUrl)} serves no models. Check that vLLM finished loading the model, ` +
-        'or set the model name explicitly.',
-    );
-  }
-  return models[0].id;
-}
-
 /**
  * GET {rootUrl}/health once, without retries (vLLM serves it at the server root, not under /v1):
  * resolves on 2xx, else throws the BackendError, whose status tells "no such endpoint" from "dead".

@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import type { CancellationToken, Connection } from 'vscode-languageserver/node';
 import type { AnswerParams, AskReferenceArgs, AskReferenceResult, StoredAnswer } from '../../protocol/inlineQa';
 import type { ReasonEvent, Segment } from '../../protocol/thought';
-import { resolveModel, type BackendOptions } from '../backend/backendClient';
+import type { BackendOptions } from '../backend/backendClient';
 import { BackendError, isCancelled } from '../backend/backendErrors';
 import { readCaCertificates } from '../backend/caCertificates';
 import { DEFAULT_QUESTION } from '../backend/requestBuilder';
@@ -90,11 +90,17 @@ async function ask(ctx: AskContext, args: AskReferenceArgs | undefined, token: C
       idleTimeoutMs: b.idleTimeoutMs, signal: controller.signal, caCertificates,
     };
     const store = await ctx.store();
+    // The same replica pool as the panel's sessions: balancing, failover, max_tokens fitted, and
+    // the model (part of the answer's key) read from whichever replica answers, from its cache.
+    const pool = sharedPools.forSettings(b);
     let model: string;
+    const route = pool.route(backend);
     try {
-      model = await resolveModel(backend, b.model);
+      model = (await route.resolveModel(b.model)).id;
     } catch (e) {
       return backendFailure(ctx, e);
+    } finally {
+      route.close();
     }
     const params: AnswerParams = { maxTokens: b.maxTokens, temperature: b.temperature, maxPixels: b.maxPixels, promptPrefix: b.promptPrefix };
     const key = answerKey(imageSha256, question, model, params);
@@ -113,8 +119,7 @@ async function ask(ctx: AskContext, args: AskReferenceArgs | undefined, token: C
     let lastReport = 0;
     const outcome = await runReasoning(
       { image, question, model, max_tokens: b.maxTokens, temperature: b.temperature, promptPrefix: b.promptPrefix },
-      // The same replica pool as the panel's sessions: balancing, failover, max_tokens fitted.
-      { ...backend, pool: sharedPools.forSettings(b) },
+      { ...backend, pool },
       {
         onEvent: (e) => {
           if (e.type === 'start') start = e;

@@ -5,12 +5,12 @@ import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import {
   listModels,
-  resolveModel,
   streamChat,
   type BackendChunk,
   type BackendOptions,
 } from '../../server/backend/backendClient';
 import { BackendError, isCancelled, parseRetryAfter } from '../../server/backend/backendErrors';
+import { directRoute } from '../../server/backend/replicaPool';
 import { buildChatRequest } from '../../server/backend/requestBuilder';
 import { startFakeBackend, rateLimitedThen, type FakeBackend, type Scenario } from '../fakeBackend/fakeServer';
 
@@ -382,13 +382,13 @@ describe('HTTP errors', () => {
 });
 
 describe('models', () => {
-  test('listModels and resolveModel read GET /models', async () => {
+  test('listModels and a route\'s resolveModel read GET /models', async () => {
     const server = await startFakeBackend(undefined, { models: ['virgo-72b', { id: 'qwen2-vl-7b' }] });
     try {
       const o = { baseUrl: server.url + '/' };
       assert.deepEqual(await listModels(o), [{ id: 'virgo-72b', max_model_len: 32768 }, { id: 'qwen2-vl-7b' }]);
-      assert.equal(await resolveModel(o), 'virgo-72b');
-      assert.equal(await resolveModel(o, 'chosen'), 'chosen');
+      assert.equal((await directRoute(o).resolveModel(undefined)).id, 'virgo-72b');
+      assert.equal((await directRoute(o).resolveModel(' chosen ')).id, 'chosen');
       assert.equal(server.requests.at(-1)?.path, '/v1/models');
     } finally {
       await server.close();
@@ -398,7 +398,7 @@ describe('models', () => {
   test('resolveModel explains an empty model list', async () => {
     const server = await startFakeBackend(undefined, { models: [] });
     try {
-      await assert.rejects(resolveModel({ baseUrl: server.url }), (e: unknown) => {
+      await assert.rejects(directRoute({ baseUrl: server.url }).resolveModel(''), (e: unknown) => {
         assert.ok(e instanceof BackendError);
         assert.match(e.message, /serves no models/);
         return true;

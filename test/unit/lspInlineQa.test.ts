@@ -336,3 +336,23 @@ test('an untrusted workspace is read-only until trusted; a bare --stdio editor u
     await bare.kill();
   }
 });
+
+test('a named backend whose first replica is down: the model is read from the live one and the answer comes from it', async () => {
+  const dead = await startFakeBackend({ kind: 'stream', content: transcript, chunkChars: 40 });
+  const deadUrl = dead.url;
+  await dead.close(); // nothing listens there now: connection refused
+  const lab = await Editor.start({
+    storagePath: join(ws, '.answers-lab'),
+    settings: { backendUrl: 'http://127.0.0.1:9/v1', backends: [{ name: 'lab', urls: [deadUrl, backend.url] }], activeBackend: 'lab' },
+  });
+  try {
+    const md = await lab.open('notes.md', 'markdown');
+    const before = chats().length;
+    const r = await lab.ask(md, 'Which replica answers?');
+    assert.equal(r.reason, 'stop', JSON.stringify(r));
+    assert.equal(r.boxed, '\\sqrt{5}');
+    assert.equal(chats().length, before + 1);
+  } finally {
+    await lab.kill();
+  }
+});
