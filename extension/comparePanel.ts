@@ -4,7 +4,7 @@ import type { CompareSamplesResult, CompareToHost, HostToCompare, SampleStatus }
 import * as lsp from '../protocol/lsp';
 import type { Answer, EndReason, ReasonEvent, Segment, Usage } from '../protocol/thought';
 import { readSettings } from './config';
-import { panelHtml } from './panelHtml';
+import { WebviewHost } from './webviewHost';
 import { openLinkWithConsent, type RecordedSession } from './reasoningPanel';
 import type { VirgoServer } from './virgoServer';
 
@@ -47,11 +47,10 @@ const END_STATUS: Record<EndReason, SampleStatus> = { stop: 'done', length: 'len
 export class ComparePanel implements vscode.Disposable {
   static readonly viewType = 'virgo.compare';
 
+  private readonly view: WebviewHost<HostToCompare>;
   private readonly panel: vscode.WebviewPanel;
   private readonly disposables: vscode.Disposable[] = [];
   private readonly samples: Sample[];
-  private readonly queue: HostToCompare[] = [];
-  private ready = false;
   private disposed = false;
   private readonly createdAt = Date.now();
   /** Agreement requests go out as samples end; only the newest answer is shown. */
@@ -61,19 +60,10 @@ export class ComparePanel implements vscode.Disposable {
   readonly finished: Promise<CompareSamplesResult | null>;
 
   constructor(private readonly deps: ComparePanelDeps, private readonly run: SampleRun) {
-    this.panel = vscode.window.createWebviewPanel(
-      ComparePanel.viewType, `Virgo: Compare ${run.count} samples`,
-      { viewColumn: vscode.ViewColumn.Active, preserveFocus: false },
-      {
-        enableScripts: true,
-        retainContextWhenHidden: true,
-        localResourceRoots: [vscode.Uri.joinPath(deps.extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(deps.extensionUri, 'media')],
-      },
-    );
-    this.panel.iconPath = vscode.Uri.joinPath(deps.extensionUri, 'media', 'virgo.svg');
-    this.panel.webview.html = panelHtml(this.panel.webview, deps.extensionUri, {
+    this.view = new WebviewHost(ComparePanel.viewType, `Virgo: Compare ${run.count} samples`, vscode.ViewColumn.Active, deps.extensionUri, {
       script: 'compare.js', styles: ['panel.css', 'compare.css'], title: 'Virgo: Compare samples',
     });
+    this.panel = this.view.panel;
     this.disposables.push(
       this.panel.webview.onDidReceiveMessage((m: CompareToHost) => void this.onMessage(m).catch((e) => deps.log.error(String(e)))),
       this.panel.onDidDispose(() => this.dispose()),
@@ -162,8 +152,7 @@ export class ComparePanel implements vscode.Disposable {
   private async onMessage(m: CompareToHost): Promise<void> {
     switch (m.type) {
       case 'ready':
-        this.ready = true;
-        for (const q of this.queue.splice(0)) this.panel.webview.postMessage(q).then(undefined, () => undefined);
+        this.view.pageReady();
         return;
       case 'stop': return this.stop();
       case 'openSample': return this.openSample(m.sample);
@@ -193,16 +182,14 @@ export class ComparePanel implements vscode.Disposable {
   }
 
   private post(message: HostToCompare): void {
-    if (this.disposed) return;
-    if (this.ready) this.panel.webview.postMessage(message).then(undefined, () => undefined);
-    else this.queue.push(message);
+    this.view.post(message);
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
     void this.stop();
-    this.panel.dispose();
+    this.view.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
   }
 }

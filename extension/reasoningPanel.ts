@@ -6,7 +6,7 @@ import type { ReasonEvent, Usage } from '../protocol/thought';
 import type { ErrorAction, HostToWebview, WebviewToHost } from '../protocol/webviewMessages';
 import { describeBackend } from './backends';
 import { backendSelection, readSettings, type ApiKeyStore } from './config';
-import { panelHtml } from './panelHtml';
+import { WebviewHost } from './webviewHost';
 import type { QuestionHistory } from './questionHistory';
 import type { VirgoServer } from './virgoServer';
 
@@ -28,10 +28,9 @@ export class ReasoningPanel implements vscode.Disposable {
   static readonly viewType = 'virgo.reasoning';
   private static readonly all = new Set<ReasoningPanel>();
 
+  private readonly view: WebviewHost<HostToWebview>;
   private readonly panel: vscode.WebviewPanel;
   private readonly disposables: vscode.Disposable[] = [];
-  private ready = false;
-  private readonly queue: HostToWebview[] = [];
   private image: lsp.PrepareImageResult | undefined;
   private sessionId: string | undefined;
   /** The last session that sent a request, for "Save Recording". */
@@ -39,7 +38,6 @@ export class ReasoningPanel implements vscode.Disposable {
   /** A session that stopped early and can be continued. */
   private continuable: string | undefined;
   private claimed = false;
-  private disposed = false;
   private lastQuestion = '';
 
   /** A panel that is not streaming (to reuse), or a new one. */
@@ -58,18 +56,10 @@ export class ReasoningPanel implements vscode.Disposable {
   }
 
   private constructor(private readonly deps: PanelDeps) {
-    this.panel = vscode.window.createWebviewPanel(
-      ReasoningPanel.viewType, 'Virgo',
-      // Beside the editor for the first panel; later ones stack as tabs with it, not in new columns.
-      { viewColumn: [...ReasoningPanel.all].at(-1)?.panel.viewColumn ?? vscode.ViewColumn.Beside, preserveFocus: false },
-      {
-        enableScripts: true,
-        retainContextWhenHidden: true,
-        localResourceRoots: [vscode.Uri.joinPath(deps.extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(deps.extensionUri, 'media')],
-      },
-    );
-    this.panel.iconPath = vscode.Uri.joinPath(deps.extensionUri, 'media', 'virgo.svg');
-    this.panel.webview.html = panelHtml(this.panel.webview, deps.extensionUri);
+    // Beside the editor for the first panel; later ones stack as tabs with it, not in new columns.
+    const column = [...ReasoningPanel.all].at(-1)?.panel.viewColumn ?? vscode.ViewColumn.Beside;
+    this.view = new WebviewHost(ReasoningPanel.viewType, 'Virgo', column, deps.extensionUri);
+    this.panel = this.view.panel;
     this.disposables.push(
       this.panel.webview.onDidReceiveMessage((m: WebviewToHost) => void this.onMessage(m).catch((e) => this.deps.log.error(String(e)))),
       this.panel.onDidDispose(() => this.dispose()),
@@ -246,8 +236,7 @@ export class ReasoningPanel implements vscode.Disposable {
   private async onMessage(m: WebviewToHost): Promise<void> {
     switch (m.type) {
       case 'ready':
-        this.ready = true;
-        for (const q of this.queue.splice(0)) this.panel.webview.postMessage(q).then(undefined, () => undefined);
+        this.view.pageReady();
         return;
       case 'ask': return this.ask(m.question);
       case 'stop': return this.stop();
@@ -274,18 +263,14 @@ export class ReasoningPanel implements vscode.Disposable {
   }
 
   private post(message: HostToWebview): void {
-    if (this.disposed) return;
-    // A panel closed mid-stream rejects: the session is being stopped anyway.
-    if (this.ready) this.panel.webview.postMessage(message).then(undefined, () => undefined);
-    else this.queue.push(message);
+    this.view.post(message);
   }
 
   dispose(): void {
     if (!ReasoningPanel.all.delete(this)) return;
-    this.disposed = true;
     ReasoningPanel.updateContext();
     void this.stop();
-    this.panel.dispose();
+    this.view.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
   }
 }
