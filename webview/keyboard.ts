@@ -1,30 +1,41 @@
 import type { NavCommand } from './model/navigation';
 
-/**
- * The stepping keys (vim-like letters plus arrows/Home/End). Letters are matched on `key`, so
- * "G" and "N" mean Shift+g and Shift+n on any layout; chords with Ctrl/Alt/Cmd are never ours,
- * they belong to VS Code.
- */
-const KEYS: Record<string, NavCommand> = {
+/** The stepping keys both pages share: j/k and the arrows, g/G and Home/End. */
+export const STEP_KEYS = {
   j: 'next',
   ArrowDown: 'next',
   k: 'prev',
   ArrowUp: 'prev',
-  n: 'nextReflection',
-  p: 'prevReflection',
-  N: 'prevReflection',
   g: 'first',
   Home: 'first',
   G: 'last',
   End: 'last',
+} as const;
+
+type KeyEvent = Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' | 'altKey'>;
+
+/**
+ * The command a key means in `keys`. Letters are matched on `key`, so "G" and "N" mean Shift+g
+ * and Shift+n on any layout; chords with Ctrl/Alt/Cmd are never ours, they belong to VS Code.
+ */
+export function keyCommand<C>(keys: Readonly<Record<string, C>>, e: KeyEvent): C | null {
+  if (e.ctrlKey || e.metaKey || e.altKey) return null;
+  return Object.hasOwn(keys, e.key) ? keys[e.key] : null;
+}
+
+/** The reasoning panel's keys: stepping, reflections, the answer, follow, leave. */
+const KEYS: Record<string, NavCommand> = {
+  ...STEP_KEYS,
+  n: 'nextReflection',
+  p: 'prevReflection',
+  N: 'prevReflection',
   a: 'answer',
   f: 'follow',
   Escape: 'leave',
 };
 
-export function commandForKey(e: Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' | 'altKey'>): NavCommand | null {
-  if (e.ctrlKey || e.metaKey || e.altKey) return null;
-  return Object.hasOwn(KEYS, e.key) ? KEYS[e.key] : null;
+export function commandForKey(e: KeyEvent): NavCommand | null {
+  return keyCommand(KEYS, e);
 }
 
 /** Keys typed into a text field are text, never commands. */

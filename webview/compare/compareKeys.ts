@@ -1,16 +1,11 @@
+import { keyCommand, STEP_KEYS } from '../keyboard';
+
 /** What a key does in the compare page. */
 export type CompareCommand = 'next' | 'prev' | 'first' | 'last' | 'prevColumn' | 'nextColumn' | 'divergence';
 
-/** The reasoning panel's stepping letters where they mean the same, plus columns and divergence. */
+/** The reasoning panel's stepping keys, plus columns (h/l, ←/→) and the divergence (d). */
 const KEYS: Record<string, CompareCommand> = {
-  j: 'next',
-  ArrowDown: 'next',
-  k: 'prev',
-  ArrowUp: 'prev',
-  g: 'first',
-  Home: 'first',
-  G: 'last',
-  End: 'last',
+  ...STEP_KEYS,
   h: 'prevColumn',
   ArrowLeft: 'prevColumn',
   l: 'nextColumn',
@@ -18,8 +13,6 @@ const KEYS: Record<string, CompareCommand> = {
   d: 'divergence',
 };
 
-/** Chords with Ctrl/Alt/Cmd belong to VS Code. */
 export function compareKeyCommand(e: Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' | 'altKey'>): CompareCommand | null {
-  if (e.ctrlKey || e.metaKey || e.altKey) return null;
-  return Object.hasOwn(KEYS, e.key) ? KEYS[e.key] : null;
+  return keyCommand(KEYS, e);
 }
