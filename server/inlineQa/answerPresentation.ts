@@ -6,6 +6,7 @@
 import type { AskReferenceArgs, OpenThoughtArgs, StoredAnswer } from '../../protocol/inlineQa';
 import { ASK_ABOUT_REFERENCE, OPEN_THOUGHT } from '../../protocol/inlineQa';
 import { prettyTex } from '../../protocol/prettyTex';
+import { thoughtToMarkdown } from '../../protocol/thoughtMarkdown';
 import type { AnswerSummary, Freshness } from './answerStore';
 
 /** The answer in a few words: the last \boxed{}, else the start of the solution. */
@@ -78,27 +79,15 @@ export function hoverMarkdown(f: HoverFacts): string {
   return parts.join('\n\n');
 }
 
-const REFLECTION_MARK = { backtrack: '↺ backtrack', verify: '✓ verify', alternative: '⇄ alternative' } as const;
-
 /** The whole thought as Markdown, for editors that open a file instead of Virgo's panel. */
 export function thoughtMarkdown(a: StoredAnswer): string {
-  const lines = [
+  const header = [
     `# Virgo: ${a.question}`, '',
     `${a.source} · ${a.model} · ${a.start.sentWidth}×${a.start.sentHeight} sent (${a.start.imageTokens} visual tokens) · ` +
       `${(a.end.usage?.completion_tokens ?? 0).toLocaleString('en-US')} tokens · ${formatSeconds(a.durationMs)} · ${new Date(a.createdAt).toISOString()}`,
-    '',
-  ];
-  let phase = '';
-  let step = 0;
-  for (const s of a.segments) {
-    if (s.phase !== phase) {
-      phase = s.phase;
-      lines.push(`## ${phase === 'thought' ? 'Thought' : 'Solution'}`, '');
-    }
-    const mark = s.kind === 'reflection' && s.reflection ? `**${REFLECTION_MARK[s.reflection]}** ` : `**${++step}.** `;
-    lines.push(mark + s.text.trim(), '');
-  }
-  if (a.answer.boxed.length) lines.push(`**Answer:** $\\boxed{${a.answer.boxed.at(-1)}}$`, '');
-  if (a.end.reason === 'length') lines.push('*The model stopped at the max-tokens budget.*', '');
-  return lines.join('\n');
+    '', '',
+  ].join('\n');
+  // The body is the panel's "Copy thought as Markdown" and history's export, labels and all.
+  const stopped = a.end.reason === 'length' ? '\n*The model stopped at the max-tokens budget.*\n' : '';
+  return header + thoughtToMarkdown(a.segments, a.answer) + stopped;
 }

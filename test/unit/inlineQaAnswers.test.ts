@@ -63,7 +63,8 @@ test('the lens, the inlay hint and the hover say the answer, its cost and whethe
   assert.deepEqual(JSON.parse(decodeURIComponent(ask[1])), [{ uri: 'file:///w/a.md', position: { line: 4, character: 0 } }]);
   const thought = thoughtMarkdown(stored());
   assert.match(thought, /^# Virgo: What is AB\?\n/);
-  assert.match(thought, /## Thought\n\n\*\*1\.\*\* AC = 1, BC = 2\.\n\n\*\*✓ verify\*\* Let me check/);
+  // The same body as the panel's "Copy thought as Markdown" (protocol/thoughtMarkdown.ts).
+  assert.match(thought, /## Thought\n\n\*\*Step 1\*\* AC = 1, BC = 2\.\n\n\*\*Reflection 1 \(verify\)\*\* Let me check/);
   assert.match(thought, /## Solution/);
 });
 

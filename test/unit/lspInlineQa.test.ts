@@ -265,7 +265,7 @@ test('open the reasoning: the stored thought in full, and a Markdown file for ed
   assert.deepEqual(editor.shownDocuments, [r.uri]);
   const markdown = readFileSync(fileURLToPath(r.uri), 'utf8');
   assert.match(markdown, /^# Virgo: What is the length of AB\?/);
-  assert.match(markdown, /\*\*↺ backtrack\*\*/);
+  assert.match(markdown, /\*\*Reflection \d+ \(backtrack\)\*\*/);
 });
 
 test('answers survive a restart; an image that changes makes its answer stale', async () => {
