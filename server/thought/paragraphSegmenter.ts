@@ -56,7 +56,8 @@ export class ParagraphSegmenter {
   /** openText(''), its first HEAD_CHARS characters, and (once asked) it followed by what joins a partial line. */
   private base = '';
   private head = '';
-  private joint: string | undefined = '';
+  private joint = '';
+  private jointKnown = true;
   private gen = 0;
   /** classifyHead(head) for generation `gen` and a head of `len` characters. */
   private readonly known = { gen: -1, len: 0, type: null as ReflectionType | null, decided: false };
@@ -89,7 +90,11 @@ export class ParagraphSegmenter {
 
   /** What openText puts before a partial line: openText('') and the line break or blank line after it. */
   get openJoint(): string {
-    return (this.joint ??= this.base + this.separator());
+    if (!this.jointKnown) {
+      this.joint = this.base + this.separator();
+      this.jointKnown = true;
+    }
+    return this.joint;
   }
   /** openText('') has a non-white-space character. */
   get openInk(): boolean { return this.openParasInk || this.paraInk; }
@@ -147,7 +152,9 @@ export class ParagraphSegmenter {
 
   /** The open segment's text as a reader would see it now (for live rendering). */
   openText(partialLine: string): string {
-    return partialLine ? this.openJoint + partialLine : this.base;
+    if (partialLine.length === 0) return this.base;
+    const joint = this.openJoint;
+    return joint.length === 0 ? partialLine : joint + partialLine;
   }
 
   /** openText computed the slow way, from the open paragraphs and lines (to test openText against). */
@@ -183,8 +190,8 @@ export class ParagraphSegmenter {
     this.texts.push(text);
     if (!this.paraInk && !isBlank(text)) this.paraInk = true;
     // The joint, when the live view asked for it, is base + sep already.
-    this.base = this.joint !== undefined && this.base ? this.joint + text : this.base + sep + text;
-    this.joint = undefined;
+    this.base = this.jointKnown && this.base.length !== 0 ? this.joint + text : this.base + sep + text;
+    this.jointKnown = false;
     const room = HEAD_CHARS - this.head.length;
     if (room > 0) {
       this.head += sep.length >= room ? sep.slice(0, room) : sep + text.slice(0, room - sep.length);
@@ -210,7 +217,7 @@ export class ParagraphSegmenter {
     this.ends.push(this.texts.length);
     this.paraStart = this.texts.length;
     if (ink) this.openParasInk = true;
-    this.joint = undefined;
+    this.jointKnown = false;
   }
 
   private closeOpen(at: number): void {
@@ -223,6 +230,7 @@ export class ParagraphSegmenter {
       : k.gen === this.gen && k.len <= text.length && (k.decided || k.len === Math.min(this.head.length, text.length)) ? k.type
       : classifyHead(this.head.length > text.length ? this.head.slice(0, text.length) : this.head, this.phrases).type;
     this.openJoined = this.base = this.head = this.joint = '';
+    this.jointKnown = true;
     // Only the paragraph being read stays (it is not part of what closes).
     this.texts = this.texts.slice(this.paraStart);
     this.paraStart = 0;

@@ -3,21 +3,44 @@ import { PHASE_MARKERS, visibleText } from './phaseMarkers';
 const NON_SPACE = /\S/;
 const LONGEST_MARKER = PHASE_MARKERS.reduce((n, [m]) => Math.max(n, m.length), 0);
 
+/** What scan() reports about a piece: a line break, a `<` or backtick, a character beyond Latin-1. */
+const NL = 1;
+const LT_OR_TICK = 2;
+const BEYOND_LATIN1 = 4;
+export { NL as LINE_BREAK, LT_OR_TICK as MARKUP, BEYOND_LATIN1 as WIDE };
+const NOTABLE = new Uint8Array(0x80);
+NOTABLE[0x0a] = NL;
+NOTABLE[0x3c] = LT_OR_TICK;
+NOTABLE[0x60] = LT_OR_TICK;
+
 /**
  * The unfinished line of the stream, grown a chunk at a time, with what the live view needs
  * (visibleText of it, whether that has ink, its first characters) at a cost proportional to
  * what is new rather than to the line.
  *
- * Every marker starts with its only `<`, so cutting the line just before a `<` never cuts a
- * marker: the text before the line's last `<` is settled once (markers removed), and only the
- * part from that `<` on is still open. A line with a backtick and a `<` can change earlier
- * (a closing backtick turns a marker into quoted text), so it is recomputed whole.
+ * A line of Latin-1 text without `<` or backtick (most lines) is kept as bytes: each piece is
+ * copied in while it is scanned, and the line becomes one string when it ends, rather than a
+ * string joined a piece at a time and flattened later. `shown` is the string of its first
+ * `shownLen` bytes, grown only when someone asks for the text (the live view).
+ *
+ * Any other line is a string. Every marker starts with its only `<`, so cutting the line just
+ * before a `<` never cuts a marker: the text before the line's last `<` is settled once (markers
+ * removed), and only the part from that `<` on is still open. A line with a backtick and a `<`
+ * can change earlier (a closing backtick turns a marker into quoted text), so it is recomputed whole.
  */
 export class PartialLine {
-  /** The raw line so far. */
-  text = '';
-  /** Its first non-white-space character ('' while there is none). */
-  first = '';
+  private inBytes = true;
+  private bytes = Buffer.allocUnsafe(256);
+  private len = 0;
+  /** The last piece added to the bytes, and where it starts. */
+  private lastPiece = '';
+  private lastStart = 0;
+  private shown = '';
+  private shownLen = 0;
+  /** The line, once it is not kept as bytes. */
+  private str = '';
+  /** The code of its first non-white-space character (-1 while there is none). */
+  firstCode = -1;
   private tick = false;
   private firstLt = -1;
   /** Where the last `<` is, and visibleText-without-hiding of the text before it. */
@@ -38,10 +61,92 @@ export class PartialLine {
   /** visibleText(text) and whether it has a non-white-space character, as of the last visible() call. */
   visibleInk = false;
 
+  /** The raw line so far. */
+  get text(): string {
+    if (!this.inBytes) return this.str;
+    if (this.shownLen !== this.len) {
+      const piece = this.shownLen === this.lastStart ? this.lastPiece : this.bytes.toString('latin1', this.shownLen, this.len);
+      this.shown = this.shownLen === 0 ? piece : this.shown + piece;
+      this.shownLen = this.len;
+    }
+    return this.shown;
+  }
+
+  /** Its first non-white-space character ('' while there is none). */
+  get first(): string {
+    return this.firstCode < 0 ? '' : String.fromCharCode(this.firstCode);
+  }
+
+  /** No `<` so far: the visible text is the line as it came. */
+  get plain(): boolean {
+    return this.lastLt < 0;
+  }
+
+  get empty(): boolean {
+    return this.inBytes ? this.len === 0 : this.str.length === 0;
+  }
+
+  /**
+   * What `s` (no longer than a few tokens) holds, as LINE_BREAK | MARKUP | WIDE bits; it is copied
+   * after the line's bytes meanwhile, for addScanned() or takeScanned() to keep.
+   */
+  scan(s: string): number {
+    const n = s.length;
+    const at = this.len;
+    if (at + n > this.bytes.length) this.grow(at + n);
+    const bytes = this.bytes;
+    let seen = 0;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      bytes[at + i] = c;
+      if (c < 0x80) seen |= NOTABLE[c];
+      else if (c > 0xff) seen |= BEYOND_LATIN1;
+    }
+    return seen;
+  }
+
+  /** append(s) for a piece that scan() found holds none of LINE_BREAK | MARKUP | WIDE. */
+  addScanned(s: string): void {
+    if (this.inBytes) {
+      this.lastStart = this.len;
+      this.lastPiece = s;
+      this.len += s.length;
+    } else {
+      this.str = this.str.length !== 0 ? this.str + s : s;
+      if (this.lastLt >= 0) this.growTail(s);
+    }
+    if (this.firstCode < 0) this.findFirst(s);
+  }
+
+  /** The whole line when the last scanned piece (no WIDE in it) has a line break after `n` characters; the line starts over. */
+  takeScanned(n: number): string {
+    const line = this.inBytes ? this.bytes.toString('latin1', 0, this.len + n) : this.str + this.bytes.toString('latin1', 0, n);
+    this.clear();
+    return line;
+  }
+
+  /** The whole line, ended by `end`; the line starts over. */
+  take(end: string): string {
+    const text = this.text;
+    const line = text.length === 0 ? end : end.length === 0 ? text : text + end;
+    this.clear();
+    return line;
+  }
+
+  /** Adds a piece without a line break. */
   append(s: string): void {
-    const at = this.text.length;
-    this.text = at ? this.text + s : s;
-    if (!this.first) this.findFirst(s);
+    if (this.inBytes) {
+      if ((this.scan(s) & (LT_OR_TICK | BEYOND_LATIN1)) === 0) {
+        this.addScanned(s);
+        return;
+      }
+      this.str = this.text;
+      this.inBytes = false;
+      this.len = 0;
+    }
+    const at = this.str.length;
+    this.str = at !== 0 ? this.str + s : s;
+    if (this.firstCode < 0) this.findFirst(s);
     if (!this.tick && s.indexOf('`') >= 0) this.tick = true;
     let from = 0;
     for (let lt = s.indexOf('<'); lt >= 0; lt = s.indexOf('<', from)) {
@@ -52,24 +157,19 @@ export class PartialLine {
     if (this.lastLt >= 0) this.growTail(from ? s.slice(from) : s);
   }
 
-  /** append(s) for a piece the caller has seen holds no `<` and no backtick. */
-  appendPlain(s: string): void {
-    this.text = this.text ? this.text + s : s;
-    if (!this.first) this.findFirst(s);
-    if (this.lastLt >= 0) this.growTail(s);
-  }
-
   clear(): void {
-    this.text = this.first = this.before = this.tail = this.tailHead = this.rest = '';
+    this.inBytes = true;
+    this.len = this.lastStart = this.shownLen = 0;
+    this.str = this.lastPiece = this.shown = this.before = this.tail = this.tailHead = this.rest = '';
     this.tick = this.beforeInk = this.restInk = this.visibleInk = false;
-    this.firstLt = this.lastLt = this.beforeLt = -1;
+    this.firstCode = this.firstLt = this.lastLt = this.beforeLt = -1;
     this.tailMarker = 0;
   }
 
   /** visibleText(this.text); sets visibleInk. */
   visible(): string {
     if (this.lastLt < 0) {
-      this.visibleInk = this.first !== '';
+      this.visibleInk = this.firstCode >= 0;
       return this.text;
     }
     if (this.tick) return this.whole();
@@ -100,14 +200,20 @@ export class PartialLine {
     return { text: from.length > n ? from.slice(0, n) : from, stable };
   }
 
+  private grow(n: number): void {
+    const bytes = Buffer.allocUnsafe(Math.max(n, this.bytes.length * 2));
+    this.bytes.copy(bytes, 0, 0, this.len);
+    this.bytes = bytes;
+  }
+
   private findFirst(s: string): void {
     // Most pieces start with a printable ASCII character or an ASCII space: no regex needed.
     for (let i = 0; i < s.length; i++) {
       const c = s.charCodeAt(i);
-      if (c > 0x20 && c < 0x7f) { this.first = s[i]; return; }
+      if (c > 0x20 && c < 0x7f) { this.firstCode = c; return; }
       if (c !== 0x20 && (c < 0x09 || c > 0x0d)) {
         const j = s.slice(i).search(NON_SPACE);
-        if (j >= 0) this.first = s[i + j];
+        if (j >= 0) this.firstCode = s.charCodeAt(i + j);
         return;
       }
     }

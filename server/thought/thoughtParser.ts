@@ -3,16 +3,11 @@ import { extractBoxed } from './boxed';
 import { ChunkLedger } from './chunkLedger';
 import { splitAtMarkers, visibleText } from './phaseMarkers';
 import { ParagraphSegmenter, type SegmentDraft } from './paragraphSegmenter';
-import { PartialLine } from './partialLine';
+import { LINE_BREAK, PartialLine, WIDE } from './partialLine';
 import { classifyHead, classifyReflection, HEAD_CHARS, REFLECTION_PHRASES } from './reflectionPhrases';
 
 /** Chunks up to this long are looked at character by character (most chunks are a token). */
 const TOKEN_CHARS = 16;
-/** ASCII characters a token is looked at for: 1 a line break, 2 what may start a marker or code span. */
-const NOTABLE = new Uint8Array(0x80);
-NOTABLE[0x0a] = 1;
-NOTABLE[0x3c] = 2;
-NOTABLE[0x60] = 2;
 
 /** What push returns when nothing closed (most chunks): shared, so frozen. */
 const NONE: Segment[] = Object.freeze([]) as unknown as Segment[];
@@ -60,6 +55,12 @@ export class ThoughtParser {
   private readonly phrases: typeof REFLECTION_PHRASES;
   /** openSegment()'s answer until more text arrives (undefined: not computed yet). */
   private open: OpenSegment | null | undefined;
+  /**
+   * An open segment computed before, when all that has come since is `growth`, added to its
+   * unfinished line with nothing else changed: the open segment is then that one, grown.
+   */
+  private grownFrom: OpenSegment | null = null;
+  private growth = '';
   /** The open segment's reflection type, for the segmenter's generation `gen`; `final` when more text cannot change it. */
   private readonly openType = { gen: -1, type: null as ReflectionType | null, final: false };
 
@@ -98,6 +99,7 @@ export class ThoughtParser {
       if (last) { last.tokens += rest.tokens; last.ms += rest.ms; }
       this.finished = true;
       this.open = undefined;
+      this.grownFrom = null;
     }
     return { segments: this.drain(), answer: this.answer() };
   }
@@ -107,22 +109,41 @@ export class ThoughtParser {
    * to ask after every chunk: nothing in it is rebuilt from the whole open text.
    */
   openSegment(): OpenSegment | null {
-    if (this.open !== undefined) return this.open;
-    const visible = this.partial.visible();
-    if (!this.segmenter.openInk && !this.partial.visibleInk) return (this.open = null);
-    const reflection = this.phase === 'thought' ? this.openReflection(visible) : null;
-    return (this.open = {
-      index: this.closed.length,
-      phase: this.phase,
-      kind: reflection ? 'reflection' : 'step',
-      reflection,
-      text: this.segmenter.openText(visible),
-    });
+    const cached = this.open;
+    if (cached !== undefined) return cached;
+    const from = this.grownFrom;
+    const growth = this.growth;
+    this.growth = '';
+    if (from !== null) {
+      // The common case: a token more on the same line of the same segment.
+      const { index, phase, kind, reflection } = from;
+      return (this.open = this.grownFrom = { index, phase, kind, reflection, text: growth.length === 0 ? from.text : from.text + growth });
+    }
+    const seg = this.segmenter;
+    const line = this.partial;
+    const visible = line.visible();
+    if (!line.visibleInk && !seg.openInk) return (this.open = null);
+    const phase = seg.currentPhase;
+    const t = this.openType;
+    const reflection = phase !== 'thought' ? null : t.final && t.gen === seg.generation ? t.type : this.openReflection(visible);
+    const open: OpenSegment = { index: this.closed.length, phase, kind: reflection === null ? 'step' : 'reflection', reflection, text: seg.openText(visible) };
+    // It can grow with the line while the line is shown as it came, has begun (so no step closes
+    // when its first word comes) and the type is settled.
+    const growable = line.plain && line.firstCode >= 0 && (phase !== 'thought' || (t.final && t.gen === seg.generation));
+    this.grownFrom = growable ? open : null;
+    return (this.open = open);
   }
 
   /** The answer from what has closed so far (complete after finish). */
   answer(): Answer {
-    const solution = this.closed.filter((s) => s.phase === 'solution').map((s) => s.text).join('\n\n');
+    // The solution's segments joined (a loop: filter/map/join call a closure per segment).
+    let solution = '';
+    let any = false;
+    for (const s of this.closed) {
+      if (s.phase !== 'solution') continue;
+      solution = any ? solution + '\n\n' + s.text : s.text;
+      any = true;
+    }
     const boxed = extractBoxed(solution);
     if (boxed.length > 0) return { text: solution, boxed };
     // No boxed answer in a solution (or no solution at all): the thought's last box decides.
@@ -175,6 +196,7 @@ export class ThoughtParser {
 
   private feed(text: string, field: 'content' | 'reasoning'): void {
     if (field !== this.field) {
+      this.grownFrom = null;
       const previous = this.field;
       this.field = field;
       if (field === 'reasoning') this.sawMarker = true;
@@ -182,37 +204,42 @@ export class ThoughtParser {
       if (field === 'reasoning' && this.phase !== 'thought') this.switchPhase('thought');
       else if (field === 'content' && previous === 'reasoning') this.switchPhase('solution');
     }
+    const partial = this.partial;
     let from = 0;
     let nl = -1;
+    /** The token's characters are after the line's bytes (see PartialLine.scan). */
+    let scanned = false;
     if (text.length <= TOKEN_CHARS) {
-      // A token: one look at each character tells a plain piece (no line break, `<` or backtick).
-      let seen = 0;
-      for (let i = 0; i < text.length; i++) {
-        const c = text.charCodeAt(i);
-        if (c < 0x80) seen |= NOTABLE[c];
-      }
+      // A token: one look at each character tells a plain piece (no line break, `<`, backtick or
+      // character beyond Latin-1), and copies it to the line meanwhile.
+      const seen = partial.scan(text);
       if (seen === 0) {
-        const first = this.partial.first;
-        this.partial.appendPlain(text);
+        const first = partial.firstCode;
+        partial.addScanned(text);
         this.offset += text.length;
-        if (!first) this.maybeCloseWaiting();
+        if (first < 0) {
+          this.grownFrom = null;
+          this.maybeCloseWaiting();
+        } else if (this.grownFrom !== null) this.growth = this.growth.length === 0 ? text : this.growth + text;
         return;
       }
-      if (seen & 1) nl = text.indexOf('\n');
+      if ((seen & LINE_BREAK) !== 0) nl = text.indexOf('\n');
+      scanned = (seen & WIDE) === 0;
     } else nl = text.indexOf('\n');
+    this.grownFrom = null;
     for (; nl >= 0; nl = text.indexOf('\n', from)) {
-      const line = this.partial.text + text.slice(from, nl);
-      this.partial.clear();
+      // After the first line break the line starts empty.
+      const line = from !== 0 ? text.slice(from, nl) : scanned ? partial.takeScanned(nl) : partial.take(nl !== 0 ? text.slice(0, nl) : '');
       this.offset += nl - from + 1;
       this.processLine(line);
       this.lineStart = this.offset;
       from = nl + 1;
     }
     if (from < text.length) {
-      const first = this.partial.first;
-      this.partial.append(from ? text.slice(from) : text);
+      const first = this.partial.firstCode;
+      this.partial.append(from !== 0 ? text.slice(from) : text);
       this.offset += text.length - from;
-      if (!first) this.maybeCloseWaiting();
+      if (first < 0) this.maybeCloseWaiting();
     }
   }
 
@@ -222,9 +249,9 @@ export class ThoughtParser {
    * character arrives: until the line ends nothing else can change the answer.
    */
   private maybeCloseWaiting(): void {
-    if (this.segmenter.awaitingParagraph) {
-      const first = this.partial.first;
-      if (first && first !== '$' && first !== '\\' && first !== '<') this.segmenter.closeWaiting(this.lineStart);
+    const first = this.partial.firstCode;
+    if (first >= 0 && first !== 0x24 /* $ */ && first !== 0x5c /* \\ */ && first !== 0x3c /* < */ && this.segmenter.awaitingParagraph) {
+      this.segmenter.closeWaiting(this.lineStart);
     }
   }
 
@@ -234,9 +261,8 @@ export class ThoughtParser {
   }
 
   private flushPartial(): void {
-    if (!this.partial.text) return;
-    const line = this.partial.text;
-    this.partial.clear();
+    if (this.partial.empty) return;
+    const line = this.partial.take('');
     this.processLine(line);
     this.lineStart = this.offset;
   }
