@@ -77,9 +77,9 @@ export class PartialLine {
     return this.firstCode < 0 ? '' : String.fromCharCode(this.firstCode);
   }
 
-  /** No `<` so far: the visible text is the line as it came. */
-  get plain(): boolean {
-    return this.lastLt < 0;
+  /** Whether a piece without line break, `<` or backtick would be added to the end of visible(). */
+  get showsAsItComes(): boolean {
+    return this.lastLt < 0 || (!this.tick && this.tailMarker < 0);
   }
 
   get empty(): boolean {

@@ -57,9 +57,11 @@ export class ThoughtParser {
   private open: OpenSegment | null | undefined;
   /**
    * An open segment computed before, when all that has come since is `growth`, added to its
-   * unfinished line with nothing else changed: the open segment is then that one, grown.
+   * unfinished line with nothing else changed: the open segment is then that one with the text
+   * `grownText + growth` (its text, or the text a line joins when the line was empty).
    */
   private grownFrom: OpenSegment | null = null;
+  private grownText = '';
   private growth = '';
   /** The open segment's reflection type, for the segmenter's generation `gen`; `final` when more text cannot change it. */
   private readonly openType = { gen: -1, type: null as ReflectionType | null, final: false };
@@ -114,11 +116,14 @@ export class ThoughtParser {
     const from = this.grownFrom;
     const growth = this.growth;
     this.growth = '';
-    if (from !== null) {
+    if (from !== null && growth.length !== 0) {
       // The common case: a token more on the same line of the same segment.
       const { index, phase, kind, reflection } = from;
-      return (this.open = this.grownFrom = { index, phase, kind, reflection, text: growth.length === 0 ? from.text : from.text + growth });
+      const open = { index, phase, kind, reflection, text: this.grownText + growth };
+      this.grownText = open.text;
+      return (this.open = this.grownFrom = open);
     }
+    this.grownFrom = null;
     const seg = this.segmenter;
     const line = this.partial;
     const visible = line.visible();
@@ -127,10 +132,10 @@ export class ThoughtParser {
     const t = this.openType;
     const reflection = phase !== 'thought' ? null : t.final && t.gen === seg.generation ? t.type : this.openReflection(visible);
     const open: OpenSegment = { index: this.closed.length, phase, kind: reflection === null ? 'step' : 'reflection', reflection, text: seg.openText(visible) };
-    // It can grow with the line while the line is shown as it came, has begun (so no step closes
-    // when its first word comes) and the type is settled.
-    const growable = line.plain && line.firstCode >= 0 && (phase !== 'thought' || (t.final && t.gen === seg.generation));
+    // It grows with the line while what comes is shown as it comes and the type is settled.
+    const growable = line.showsAsItComes && (phase !== 'thought' || (t.final && t.gen === seg.generation));
     this.grownFrom = growable ? open : null;
+    if (growable) this.grownText = visible.length !== 0 ? open.text : seg.openJoint;
     return (this.open = open);
   }
 
@@ -195,38 +200,50 @@ export class ThoughtParser {
   }
 
   private feed(text: string, field: 'content' | 'reasoning'): void {
-    if (field !== this.field) {
-      this.grownFrom = null;
-      const previous = this.field;
-      this.field = field;
-      if (field === 'reasoning') this.sawMarker = true;
-      // A reasoning field carries the thought; content after it is the solution.
-      if (field === 'reasoning' && this.phase !== 'thought') this.switchPhase('thought');
-      else if (field === 'content' && previous === 'reasoning') this.switchPhase('solution');
-    }
+    if (field !== this.field) this.enter(field);
+    if (text.length > TOKEN_CHARS) return this.feedLines(text, -1, false);
+    // A token: one look at each character tells a plain piece (no line break, `<`, backtick or
+    // character beyond Latin-1), and copies it to the line meanwhile. Kept small, to be inlined.
     const partial = this.partial;
-    let from = 0;
-    let nl = -1;
-    /** The token's characters are after the line's bytes (see PartialLine.scan). */
-    let scanned = false;
-    if (text.length <= TOKEN_CHARS) {
-      // A token: one look at each character tells a plain piece (no line break, `<`, backtick or
-      // character beyond Latin-1), and copies it to the line meanwhile.
-      const seen = partial.scan(text);
-      if (seen === 0) {
-        const first = partial.firstCode;
-        partial.addScanned(text);
-        this.offset += text.length;
-        if (first < 0) {
-          this.grownFrom = null;
-          this.maybeCloseWaiting();
-        } else if (this.grownFrom !== null) this.growth = this.growth.length === 0 ? text : this.growth + text;
-        return;
-      }
-      if ((seen & LINE_BREAK) !== 0) nl = text.indexOf('\n');
-      scanned = (seen & WIDE) === 0;
-    } else nl = text.indexOf('\n');
+    const seen = partial.scan(text);
+    if (seen !== 0) return this.feedLines(text, (seen & LINE_BREAK) !== 0 ? text.indexOf('\n') : -1, (seen & WIDE) === 0);
+    const first = partial.firstCode;
+    partial.addScanned(text);
+    this.offset += text.length;
+    if (first < 0) this.lineBegins(text);
+    else if (this.grownFrom !== null) this.growth = this.growth.length === 0 ? text : this.growth + text;
+  }
+
+  /** A plain token added to a line without a visible character before it (apart, so that feed stays small). */
+  private lineBegins(text: string): void {
+    if (this.partial.firstCode >= 0) {
+      // The line's first visible character: a waiting step may close.
+      const gen = this.segmenter.generation;
+      this.maybeCloseWaiting();
+      if (this.segmenter.generation !== gen) this.grownFrom = null;
+    }
+    if (this.grownFrom !== null) this.growth = this.growth.length === 0 ? text : this.growth + text;
+  }
+
+  private enter(field: 'content' | 'reasoning'): void {
     this.grownFrom = null;
+    const previous = this.field;
+    this.field = field;
+    if (field === 'reasoning') this.sawMarker = true;
+    // A reasoning field carries the thought; content after it is the solution.
+    if (field === 'reasoning' && this.phase !== 'thought') this.switchPhase('thought');
+    else if (field === 'content' && previous === 'reasoning') this.switchPhase('solution');
+  }
+
+  /**
+   * Text that is not a plain token: `nl` is its first line break (-1: none), `scanned` whether
+   * scan() copied it after the line's bytes.
+   */
+  private feedLines(text: string, nl: number, scanned: boolean): void {
+    const partial = this.partial;
+    if (nl < 0 && text.length > TOKEN_CHARS) nl = text.indexOf('\n');
+    this.grownFrom = null;
+    let from = 0;
     for (; nl >= 0; nl = text.indexOf('\n', from)) {
       // After the first line break the line starts empty.
       const line = from !== 0 ? text.slice(from, nl) : scanned ? partial.takeScanned(nl) : partial.take(nl !== 0 ? text.slice(0, nl) : '');
@@ -236,8 +253,8 @@ export class ThoughtParser {
       from = nl + 1;
     }
     if (from < text.length) {
-      const first = this.partial.firstCode;
-      this.partial.append(from !== 0 ? text.slice(from) : text);
+      const first = partial.firstCode;
+      partial.append(from !== 0 ? text.slice(from) : text);
       this.offset += text.length - from;
       if (first < 0) this.maybeCloseWaiting();
     }
