@@ -23,8 +23,11 @@ export class ChunkLedger {
   /** Takes the chunks ending at or before `offset` (all of them when offset is Infinity). */
   take(offset: number, nowMs: number): { tokens: number; ms: number } {
     const first = this.head;
-    while (this.head < this.tail && this.ends[this.head] <= offset) this.head++;
-    const tokens = this.head - first;
+    const ends = this.ends;
+    let head = first;
+    while (head < this.tail && ends[head] <= offset) head++;
+    this.head = head;
+    const tokens = head - first;
     if (tokens === 0) return { tokens: 0, ms: 0 };
     const lastTime = this.times[this.head - 1];
     const since = this.lastTakenTime ?? this.times[first];

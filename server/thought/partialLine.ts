@@ -8,6 +8,8 @@ const NL = 1;
 const LT_OR_TICK = 2;
 const BEYOND_LATIN1 = 4;
 export { NL as LINE_BREAK, LT_OR_TICK as MARKUP, BEYOND_LATIN1 as WIDE };
+/** Pieces up to this long are copied to a line kept as bytes. */
+const COPY_CHARS = 64;
 const NOTABLE = new Uint8Array(0x80);
 NOTABLE[0x0a] = NL;
 NOTABLE[0x3c] = LT_OR_TICK;
@@ -32,9 +34,6 @@ export class PartialLine {
   private inBytes = true;
   private bytes = Buffer.allocUnsafe(256);
   private len = 0;
-  /** The last piece added to the bytes, and where it starts. */
-  private lastPiece = '';
-  private lastStart = 0;
   private shown = '';
   private shownLen = 0;
   /** The line, once it is not kept as bytes. */
@@ -65,7 +64,7 @@ export class PartialLine {
   get text(): string {
     if (!this.inBytes) return this.str;
     if (this.shownLen !== this.len) {
-      const piece = this.shownLen === this.lastStart ? this.lastPiece : this.bytes.toString('latin1', this.shownLen, this.len);
+      const piece = this.bytes.toString('latin1', this.shownLen, this.len);
       this.shown = this.shownLen === 0 ? piece : this.shown + piece;
       this.shownLen = this.len;
     }
@@ -107,11 +106,8 @@ export class PartialLine {
 
   /** append(s) for a piece that scan() found holds none of LINE_BREAK | MARKUP | WIDE. */
   addScanned(s: string): void {
-    if (this.inBytes) {
-      this.lastStart = this.len;
-      this.lastPiece = s;
-      this.len += s.length;
-    } else {
+    if (this.inBytes) this.len += s.length;
+    else {
       this.str = this.str.length !== 0 ? this.str + s : s;
       if (this.lastLt >= 0) this.growTail(s);
     }
@@ -136,7 +132,8 @@ export class PartialLine {
   /** Adds a piece without a line break. */
   append(s: string): void {
     if (this.inBytes) {
-      if ((this.scan(s) & (LT_OR_TICK | BEYOND_LATIN1)) === 0) {
+      // A long piece (the rest of a big chunk) is cheaper kept as the string it is.
+      if (s.length <= COPY_CHARS && (this.scan(s) & (LT_OR_TICK | BEYOND_LATIN1)) === 0) {
         this.addScanned(s);
         return;
       }
@@ -159,8 +156,8 @@ export class PartialLine {
 
   clear(): void {
     this.inBytes = true;
-    this.len = this.lastStart = this.shownLen = 0;
-    this.str = this.lastPiece = this.shown = this.before = this.tail = this.tailHead = this.rest = '';
+    this.len = this.shownLen = 0;
+    this.str = this.shown = this.before = this.tail = this.tailHead = this.rest = '';
     this.tick = this.beforeInk = this.restInk = this.visibleInk = false;
     this.firstCode = this.firstLt = this.lastLt = this.beforeLt = -1;
     this.tailMarker = 0;

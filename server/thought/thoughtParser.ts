@@ -80,9 +80,10 @@ export class ThoughtParser {
   push(piece: StreamPiece, atMs: number): Segment[] {
     if (this.finished) throw new Error('ThoughtParser: push after finish');
     this.nowMs = atMs;
-    if (piece.reasoning) this.feed(piece.reasoning, 'reasoning');
-    if (piece.content) this.feed(piece.content, 'content');
-    if (piece.reasoning || piece.content) {
+    const { reasoning, content } = piece;
+    if (reasoning) this.feed(reasoning, 'reasoning');
+    if (content) this.feed(content, 'content');
+    if (reasoning || content) {
       this.ledger.record(this.offset, atMs);
       this.open = undefined;
     }
