@@ -7,6 +7,7 @@ const LONGEST_MARKER = PHASE_MARKERS.reduce((n, [m]) => Math.max(n, m.length), 0
 const NL = 1;
 const LT_OR_TICK = 2;
 const BEYOND_LATIN1 = 4;
+// Exported under other names: an exported const is read from `exports` by the module's own code.
 export { NL as LINE_BREAK, LT_OR_TICK as MARKUP, BEYOND_LATIN1 as WIDE };
 /** Pieces up to this long are copied to a line kept as bytes. */
 const COPY_CHARS = 64;

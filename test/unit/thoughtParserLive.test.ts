@@ -22,6 +22,9 @@ const long = [
   '\n```python\n' + 'print(1 + 2)  # a line of code <not a marker>\n'.repeat(40) + '```\n\n',
   '$$\n' + 'a^2 + b^2 = c^2 \\\\\n'.repeat(30) + '$$\n\n',
   'Let me double-check: `x` < 3 and <think> is quoted in `<think>` here.\n\n',
+  // Latin-1 and wider characters (an emoji arrives as two halves), at a line's start and inside it.
+  'Café: the angle is 30°, ½ of 60° — so √3/2 ≈ 0.866 (Σ, π, 😀, ÿ, Ā).\nÉtape two, ÿ.\n\n√2 first, then é.\n\n',
+  'The letter Ā alone, then ÿ.\nĀ starts this line.\n\n',
   '   \n\t\nHmm, ' + 'long line '.repeat(150) + '<|end_of_th' + 'ought|>\n<|begin_of_solution|>\nSo \\boxed{3}.\n',
 ].join('');
 
