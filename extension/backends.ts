@@ -55,7 +55,7 @@ export class BackendSelection {
     const c = vscode.workspace.getConfiguration('virgo');
     const entry = activeNamedBackend(c.get<unknown>('activeBackend', ''), c.get<unknown>('backends', []));
     if (entry) return { ...entry, model: entry.model || c.get<string>('model', '').trim() };
-    return { name: '', urls: [c.get<string>('backendUrl', DEFAULT_URL).trim() || DEFAULT_URL], model: c.get<string>('model', '').trim() };
+    return plainBackend();
   }
 
   /** Makes a named backend ('' for virgo.backendUrl) the active one, in the user's settings. */
@@ -66,6 +66,12 @@ export class BackendSelection {
   }
 
   dispose(): void { this.listeners.clear(); }
+}
+
+/** The unnamed backend: `virgo.backendUrl` and `virgo.model`. */
+export function plainBackend(): ActiveBackend {
+  const c = vscode.workspace.getConfiguration('virgo');
+  return { name: '', urls: [c.get<string>('backendUrl', DEFAULT_URL).trim() || DEFAULT_URL], model: c.get<string>('model', '').trim() };
 }
 
 /** The host:port of a base URL, for labels (the URL as typed when it does not parse). */

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import * as lsp from '../protocol/lsp';
-import { describeBackend, hostOf, namedBackends, type ActiveBackend } from './backends';
+import { describeBackend, hostOf, namedBackends, plainBackend, type ActiveBackend } from './backends';
 import { backendSelection, readSettings, type ApiKeyStore } from './config';
 import type { LocalBackend } from './localBackend';
 import type { VirgoServer } from './virgoServer';
@@ -119,10 +119,9 @@ export async function pickBackend(status: BackendStatus, local: LocalBackend, ap
       await status.check();
     },
   });
-  const c = vscode.workspace.getConfiguration('virgo');
   const items: PickItem[] = [
     { label: 'Backends', kind: vscode.QuickPickItemKind.Separator },
-    entry({ name: '', urls: [c.get<string>('backendUrl', 'http://127.0.0.1:8000/v1')], model: c.get<string>('model', '') }, 'virgo.backendUrl'),
+    entry(plainBackend(), 'virgo.backendUrl'),
     ...namedBackends().map((b) => entry(b)),
     ...(backendSelection.localBackend ? [entry(backendSelection.localBackend, 'started from the editor; stops with it')] : []),
     { label: 'Actions', kind: vscode.QuickPickItemKind.Separator },

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { HistoryImage, HistorySession, HistorySummary } from '../../protocol/history';
 import { thoughtToMarkdown } from '../../protocol/thoughtMarkdown';
-import type { Answer, EndReason, Segment } from '../../protocol/thought';
+import type { EndReason } from '../../protocol/thought';
 
 export interface MarkdownOptions {
   /** The file the Markdown is written to: the image link is made relative to its folder. */
@@ -26,15 +26,11 @@ const ENDED: Record<EndReason, string> = {
 export function sessionToMarkdown(session: HistorySession, options: MarkdownOptions = {}): string {
   const s = session.summary;
   const out = [`# Virgo: ${oneLine(s.question)}`, imageReference(s.image, options.exportPath)];
-  out.push(thoughtMarkdown(session.segments, session.answer));
+  // The thought and answer exactly as the panel's "Copy thought as Markdown" writes them.
+  out.push(thoughtToMarkdown(session.segments, session.answer).replace(/\n$/, ''));
   if (s.endReason !== 'stop') out.push(`*The session did not finish: it was ${ENDED[s.endReason]}.*`);
   out.push('---', footer(s));
   return `${out.join('\n\n')}\n`;
-}
-
-/** The thought and answer, exactly as the panel's "Copy thought as Markdown" writes them. */
-export function thoughtMarkdown(segments: readonly Segment[], answer: Answer | null): string {
-  return thoughtToMarkdown(segments, answer).replace(/\n$/, '');
 }
 
 /** The original file as a relative image link when known, else its name and size. */

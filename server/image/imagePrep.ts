@@ -144,10 +144,9 @@ export async function prepareImageBuffer(
   if (out.width !== sent.width || out.height !== sent.height) {
     throw new Error(`internal: resized ${name} to ${out.width}×${out.height}, expected ${sent.width}×${sent.height}`);
   }
-  const encoded = out.data;
   return {
     file: name,
-    data: encoded,
+    data: out.data,
     sourceFormat: format,
     width,
     height,
@@ -155,8 +154,8 @@ export async function prepareImageBuffer(
     sentHeight: sent.height,
     imageTokens: imageTokens(sent.width, sent.height),
     mime: out.mime,
-    bytes: encoded.length,
-    dataUrl: () => `data:${out.mime};base64,${encoded.toString('base64')}`,
+    bytes: out.data.length,
+    dataUrl: () => `data:${out.mime};base64,${out.data.toString('base64')}`,
   };
 }
 

@@ -90,8 +90,8 @@ async function ask(ctx: AskContext, args: AskReferenceArgs | undefined, token: C
       idleTimeoutMs: b.idleTimeoutMs, signal: controller.signal, caCertificates,
     };
     const store = await ctx.store();
-    // The same replica pool as the panel's sessions: balancing, failover, max_tokens fitted, and
-    // the model (part of the answer's key) read from whichever replica answers, from its cache.
+    // The same replica pool as the panel's sessions: balancing, failover, max_tokens fitted; the
+    // model (part of the answer's key) is read from whichever replica answers.
     const pool = sharedPools.forSettings(b);
     let model: string;
     const route = pool.route(backend);

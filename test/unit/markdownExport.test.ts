@@ -10,7 +10,7 @@ import { summarize } from '../../server/history/historyStore';
 import { imageReference, sessionToMarkdown } from '../../server/history/markdownExport';
 import { thoughtFromRecording } from '../../server/history/recordingThought';
 import { readRecording } from '../../server/replay/recordingFile';
-import { thoughtToMarkdown } from '../../webview/model/thoughtExport';
+import { thoughtToMarkdown } from '../../protocol/thoughtMarkdown';
 
 const root = join(__dirname, '..', '..', '..');
 const transcript = readFileSync(join(root, 'test', 'fixtures', 'transcripts', 'triangle.txt'), 'utf8');

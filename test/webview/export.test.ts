@@ -1,7 +1,8 @@
 // "Copy thought as Markdown" and "Copy answer".
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { answerToText, thoughtToMarkdown } from '../../webview/model/thoughtExport';
+import { thoughtToMarkdown } from '../../protocol/thoughtMarkdown';
+import { answerToText } from '../../webview/model/thoughtExport';
 import { parseTranscript, sampleTranscript, triangleTranscript } from './fixtures';
 
 test('the thought as Markdown: numbered steps, labelled reflections, solution, answer', () => {
